@@ -1,0 +1,122 @@
+"""Errors and warnings raised by landcheck.
+
+Every error derives from :class:`LandcheckError` and also from the builtin that
+describes it best (``ValueError`` for bad input, ``OSError`` for files), so
+callers can catch either. Messages name the file, the layer or rule, the
+feature or key, and say what to do next.
+
+Warnings derive from :class:`LandcheckWarning` so they can be filtered as a
+group or one class at a time::
+
+    import warnings
+    from landcheck.errors import EncodingGuessWarning
+    warnings.simplefilter("ignore", EncodingGuessWarning)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "AmbiguousCRSError",
+    "CRSError",
+    "CRSWarning",
+    "ConfigError",
+    "DuplicateIdError",
+    "EncodingError",
+    "EncodingGuessWarning",
+    "GeometryError",
+    "GeometryWarning",
+    "InputError",
+    "LandcheckError",
+    "LandcheckWarning",
+    "LayerReadError",
+    "OutputExistsError",
+    "TransformationError",
+    "WriteError",
+    "format_ids",
+]
+
+
+class LandcheckError(Exception):
+    """Root of every error landcheck raises on purpose."""
+
+
+class InputError(LandcheckError, ValueError):
+    """Input data or arguments that cannot be used as they are."""
+
+
+class LayerReadError(InputError, OSError):
+    """A layer file is missing, unreadable, or not the format it claims."""
+
+
+class EncodingError(InputError):
+    """Text in a file cannot be decoded without producing mojibake."""
+
+
+class CRSError(InputError):
+    """A coordinate reference system is missing, wrong or inconsistent with the data."""
+
+
+class AmbiguousCRSError(CRSError):
+    """The CRS cannot be decided from the coordinates alone (e.g. no zone prefix)."""
+
+
+class TransformationError(CRSError):
+    """No transformation of known accuracy exists between two CRSs."""
+
+
+class GeometryError(InputError):
+    """Invalid, empty or wrong-typed geometries, listed by feature id."""
+
+
+class DuplicateIdError(InputError):
+    """The declared id field holds the same id more than once."""
+
+
+class ConfigError(InputError):
+    """A configuration file has one or more problems; ``problems`` lists them all."""
+
+    def __init__(self, source: str, problems: Sequence[str]):
+        self.source = str(source)
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        n = len(self.problems)
+        super().__init__(f"{self.source}: {n} problem{'s' if n != 1 else ''}:\n{lines}")
+
+
+class OutputExistsError(LandcheckError, FileExistsError):
+    """The output exists and overwriting was not asked for."""
+
+
+class WriteError(LandcheckError, OSError):
+    """An output could not be written (nothing half-written is left behind)."""
+
+
+class LandcheckWarning(UserWarning):
+    """Root of every warning landcheck emits."""
+
+
+class EncodingGuessWarning(LandcheckWarning):
+    """An encoding was guessed, or a .cpg file was overruled."""
+
+
+class CRSWarning(LandcheckWarning):
+    """A CRS was detected from coordinates or a declared CRS overrode the file's."""
+
+
+class GeometryWarning(LandcheckWarning):
+    """Geometries were repaired, dropped to 2D, or found empty or invalid."""
+
+
+def format_ids(ids: Iterable[object], limit: int = 10) -> str:
+    """Format ids for a message: at most ``limit`` shown, then a count of the rest.
+
+    >>> format_ids(["a", "b", "c"], limit=2)
+    "'a', 'b' … (+1 more)"
+    """
+    ids = list(ids)
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    if len(ids) > limit:
+        shown += f" … (+{len(ids) - limit} more)"
+    return shown
