@@ -21,6 +21,7 @@ __all__ = [
     "AmbiguousCRSError",
     "CRSError",
     "CRSWarning",
+    "DataWarning",
     "ConfigError",
     "DuplicateIdError",
     "EncodingError",
@@ -103,6 +104,10 @@ class EncodingGuessWarning(LandcheckWarning):
 
 class CRSWarning(LandcheckWarning):
     """A CRS was detected from coordinates or a declared CRS overrode the file's."""
+
+
+class DataWarning(LandcheckWarning):
+    """Attribute values that could not be interpreted (e.g. a date that is not a date)."""
 
 
 class GeometryWarning(LandcheckWarning):

@@ -1,14 +1,34 @@
-"""The ``landcheck`` command group. Subcommands live in their own modules."""
+"""The ``landcheck`` command group. Each subcommand lives in its own module."""
 
 from __future__ import annotations
+
+import logging
 
 import click
 
 from landcheck._version import __version__
+from landcheck.cli.inspect import inspect_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="landcheck")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (-vv: debug, with tracebacks).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """landcheck: screen satellite-patrol change patches against farmland,
-    zoning and approval layers (卫片图斑合法性筛查)."""
+    zoning and approval layers (卫片图斑合法性筛查).
+
+    \b
+    Examples:
+      landcheck inspect data/samples/county.toml
+      landcheck inspect parcels.shp --encoding GB18030
+    """
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="landcheck: %(levelname)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+
+
+cli.add_command(inspect_cmd)

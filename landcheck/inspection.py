@@ -1,0 +1,131 @@
+"""What a user runs first on their own data: per layer, what landcheck sees.
+
+:func:`inspect_file` and :func:`inspect_layerset` read each layer with the
+``"warn"`` geometry policy and summarise it — driver, features, CRS and how it
+was decided, encoding and how, bounds, invalid/empty geometries, duplicate ids,
+and every warning raised while reading. A layer that cannot be read is reported
+with its error; the others are still inspected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from landcheck.errors import LandcheckError, format_ids
+from landcheck.provenance import source_info
+
+__all__ = ["LayerReport", "inspect_file", "inspect_layerset"]
+
+
+@dataclass
+class LayerReport:
+    """Summary of one layer as read by landcheck."""
+
+    role: str | None
+    path: str
+    layer: str | None = None
+    driver: str | None = None
+    features: int | None = None
+    crs: str | None = None
+    crs_how: str | None = None
+    crs_detail: str | None = None
+    encoding: str | None = None
+    encoding_how: str | None = None
+    bounds: tuple[float, float, float, float] | None = None
+    geometry_types: dict[str, int] = field(default_factory=dict)
+    invalid: int | None = None
+    empty: int | None = None
+    id_field: str | None = None
+    duplicate_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        """Human-readable lines for the terminal."""
+        head = f"[{self.role}] " if self.role else ""
+        out = [f"{head}{self.path}" + (f" (layer {self.layer})" if self.layer else "")]
+        if self.error:
+            return [*out, f"  ERROR: {self.error}"]
+        b = self.bounds
+        out += [
+            f"  driver     {self.driver}",
+            f"  features   {self.features}   "
+            + ", ".join(f"{k} {v}" for k, v in self.geometry_types.items()),
+            f"  crs        {self.crs}  ({self.crs_how}: {self.crs_detail})",
+            f"  encoding   {self.encoding or '-'}  ({self.encoding_how})",
+            "  bounds     " + (f"{b[0]:.3f} {b[1]:.3f} {b[2]:.3f} {b[3]:.3f}" if b else "-"),
+            f"  invalid    {self.invalid}   empty {self.empty}",
+        ]
+        if self.id_field:
+            dup = format_ids(self.duplicate_ids) if self.duplicate_ids else "none"
+            out.append(f"  id field   {self.id_field}, duplicates: {dup}")
+        out += [f"  warning    {w}" for w in self.warnings]
+        return out
+
+
+def inspect_file(path, /, *, layer=None, encoding=None, crs=None, zone=None,
+                 central_meridian=None, id_field=None, role=None) -> LayerReport:
+    """Inspect one file (one layer of it)."""
+    from landcheck.io import read_layer
+
+    report = LayerReport(role=role, path=str(path), layer=layer, id_field=id_field)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gdf = read_layer(path, layer=layer, encoding=encoding, crs=crs, zone=zone,
+                             central_meridian=central_meridian, on_invalid="warn")
+        except (LandcheckError, OSError, ValueError) as exc:
+            report.error = str(exc)
+            gdf = None
+    report.warnings = [str(w.message) for w in caught]
+    if gdf is not None:
+        _fill(report, gdf, id_field)
+    return report
+
+
+def _fill(report: LayerReport, gdf, id_field: str | None) -> None:
+    info = source_info(gdf)
+    if info is not None:
+        report.layer = info.layer
+        report.driver = info.driver
+        report.crs, report.crs_how, report.crs_detail = info.crs, info.crs_how, info.crs_detail
+        report.encoding, report.encoding_how = info.encoding, info.encoding_how
+    geoms = gdf.geometry.values
+    report.features = len(gdf)
+    types, counts = np.unique(np.asarray(gdf.geometry.geom_type.fillna("None")), return_counts=True)
+    report.geometry_types = {str(t): int(c) for t, c in zip(types, counts, strict=True)}
+    missing = shapely.is_missing(geoms)
+    report.empty = int((missing | shapely.is_empty(geoms)).sum())
+    report.invalid = int((~missing & ~shapely.is_valid(geoms)).sum())
+    if len(gdf) and not np.all(missing):
+        report.bounds = tuple(float(v) for v in gdf.total_bounds)
+    if id_field is not None:
+        if id_field not in gdf.columns:
+            report.warnings.append(f"id field {id_field!r} not found")
+        else:
+            ids = gdf[id_field]
+            report.duplicate_ids = [str(v) for v in ids[ids.duplicated(keep=False)].unique()]
+
+
+def inspect_layerset(layerset) -> list[LayerReport]:
+    """Inspect every layer of a :class:`~landcheck.layers.LayerSet` (patches first)."""
+    specs = ([layerset.patches] if layerset.patches is not None else []) + list(
+        layerset.layers.values())
+    return [
+        inspect_file(Path(s.path), layer=s.layer, encoding=s.encoding, crs=s.crs, zone=s.zone,
+                     central_meridian=s.central_meridian, id_field=s.fields.get("id"),
+                     role=s.role)
+        for s in specs
+    ]

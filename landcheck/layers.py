@@ -1,0 +1,481 @@
+"""Layer roles, field mappings and layer sets read from a TOML config.
+
+A *layer set* names one file per role (permanent farmland, land-use survey,
+approvals, ...) and says how that file's fields map to the canonical names the
+rest of landcheck uses. :meth:`LayerSet.from_config` checks the whole config —
+keys, roles, files, layers, fields, encodings, CRSs — before any geometry is
+read, and reports every problem at once in one :class:`~landcheck.errors.ConfigError`.
+
+Example config::
+
+    crs = "EPSG:4527"                      # optional working CRS
+
+    [patches]
+    path = "patches.gpkg"
+    fields = { id = "JCBH", type = "TBLX", before = "QSX", after = "HSX" }
+
+    [layers.approvals]
+    path = "pz.shp"
+    encoding = "GB18030"
+    fields = { id = "PZWH", date = "PZRQ" }
+
+Relative paths resolve against the config file's folder.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyproj
+
+from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
+
+__all__ = ["DATE_FIELDS", "ROLES", "LayerSet", "LayerSpec", "RoleSpec", "apply_mapping"]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What a role means and which canonical fields it has."""
+
+    name_zh: str
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+def _role(name_zh, required=(), optional=(), **defaults) -> RoleSpec:
+    return RoleSpec(name_zh, tuple(required), tuple(optional), dict(defaults))
+
+
+#: Every role a layer set may name, with its canonical fields. ``defaults`` are the
+#: national-standard field names used when the config gives no mapping for a field
+#: and the file has a field of that name.
+ROLES: dict[str, RoleSpec] = {
+    "patches": _role(
+        "卫片图斑", ["id"],
+        ["township", "type", "before", "after", "area", "class", "approval", "level",
+         "issued", "note"],
+        id="JCBH", township="XZQDM", type="TBLX", before="QSX", after="HSX", area="JCMJ",
+        class_="DLBM", approval="PZWH",
+    ),
+    "permanent_farmland": _role("永久基本农田", [], ["id"], id="BSM"),
+    "landuse": _role("地类图斑", ["class"], ["id", "name", "planting", "township"],
+                     id="BSM", class_="DLBM", name="DLMC", planting="ZZSXDM"),
+    "town_boundary": _role("城镇开发边界", [], ["id"]),
+    "village_zone": _role("村庄建设控制区", [], ["id"]),
+    "general_ag_zone": _role("一般农地区", [], ["id"]),
+    "eco_redline": _role("生态保护红线", [], ["id", "name"]),
+    "approvals": _role("农转用/征收/供地批准", ["id", "date"], ["kind", "name"],
+                       id="PZWH"),
+    "facility_ag": _role("设施农用地备案", ["id"], ["kind", "date"]),
+    "temporary_land": _role("临时用地", ["id", "start", "end"], ["use", "linear"]),
+    "forest": _role("林地", ["class"], ["id"]),
+    "corridors": _role("道路/铁路/河渠", ["class"], ["id", "width", "planned_width"]),
+    "buildings": _role("建筑物", [], ["id", "kind"]),
+    "projects": _role("土地整治项目", ["id", "kind"],
+                      ["approved", "implemented", "accepted", "status", "paddy", "crop"]),
+    "development_plans": _role("成片开发方案", ["id"], ["kind", "use"]),
+    "townships": _role("乡镇", ["id"], ["name"], id="XZQDM", name="XZQMC"),
+    "geohazard": _role("地质灾害易发区", [], ["id", "class"]),
+    "minerals": _role("压覆矿产", [], ["id", "class"]),
+    "roads_before": _role("前期农村道路", [], ["id", "width"]),
+    "temporary_footprints": _role("临时用地实地范围", [], ["id"]),
+}
+
+#: Canonical fields holding dates; converted to ``datetime64`` on reading.
+DATE_FIELDS = frozenset(
+    {"before", "after", "issued", "date", "start", "end", "approved", "implemented", "accepted"}
+)
+#: Canonical fields holding codes; they must be text (``"0101"``, never ``101``).
+CODE_FIELDS = frozenset({"class", "planting", "township", "type"})
+
+_LAYER_KEYS = {"path", "layer", "encoding", "crs", "zone", "zone_width", "central_meridian",
+               "on_invalid", "fields", "values", "helmert"}
+_TOP_KEYS = {"name", "crs", "patches", "layers"}
+_ON_INVALID = ("raise", "warn", "fix")
+_HELMERT_KEYS = {"tx", "ty", "tz", "rx", "ry", "rz", "s", "convention"}
+
+
+def _defaults(spec: RoleSpec) -> dict[str, str]:
+    return {k.rstrip("_"): v for k, v in spec.defaults.items()}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One role's source: where the file is and how to read and map it."""
+
+    role: str
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    zone: int | None = None
+    zone_width: int = 3
+    central_meridian: float | None = None
+    on_invalid: str = "raise"
+    fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    helmert: Mapping[str, Any] | None = None
+
+    def read(self):
+        """Read the file and return it with canonical column names (see :func:`apply_mapping`)."""
+        from landcheck.io import read_layer
+
+        gdf = read_layer(
+            self.path, layer=self.layer, encoding=self.encoding, crs=self.crs,
+            zone=self.zone, central_meridian=self.central_meridian,
+            on_invalid=self.on_invalid, id_field=self.fields.get("id"),
+        )
+        return apply_mapping(gdf, self)
+
+
+class LayerSet:
+    """The layers of one screening run, by role.
+
+    Build it with :meth:`from_config` (a TOML file) or :meth:`from_dict`.
+    Nothing is read until :meth:`read` is called.
+    """
+
+    def __init__(self, layers: Mapping[str, LayerSpec], *, patches: LayerSpec | None = None,
+                 crs: str | None = None, name: str | None = None, source: str | None = None):
+        self.layers = dict(layers)
+        self.patches = patches
+        self.crs = crs
+        self.name = name
+        self.source = source
+
+    def __repr__(self) -> str:
+        roles = ", ".join(self.layers)
+        return f"<LayerSet {self.name or self.source or ''!s}: patches={self.patches is not None}, layers=[{roles}]>"
+
+    def __contains__(self, role: str) -> bool:
+        return role in self.layers
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.layers)
+
+    def spec(self, role: str) -> LayerSpec:
+        if role == "patches" and self.patches is not None:
+            return self.patches
+        try:
+            return self.layers[role]
+        except KeyError:
+            raise InputError(
+                f"{self.source or 'layer set'}: no layer for role {role!r}; "
+                f"configured roles: {', '.join(self.layers) or 'none'}"
+            ) from None
+
+    def read(self, role: str):
+        """Read one role's layer with canonical field names."""
+        return self.spec(role).read()
+
+    @classmethod
+    def from_config(cls, path) -> LayerSet:
+        """Read and validate a TOML layer config; every problem is reported at once."""
+        path = Path(path).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(str(path), [f"config file not found: {path}"])
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(str(path), [f"not UTF-8 text ({exc}); save the config as UTF-8"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+        return cls.from_dict(data, base_dir=path.parent, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, base_dir=".", source="<dict>") -> LayerSet:
+        """Validate a config mapping (as parsed from TOML) and build the layer set."""
+        problems: list[str] = []
+        base = Path(base_dir).expanduser().resolve()
+        for key in set(data) - _TOP_KEYS:
+            problems.append(f"unknown top-level key {key!r}{_suggest(key, _TOP_KEYS)}")
+        crs = data.get("crs")
+        if crs is not None:
+            _check_crs("crs", crs, problems, projected=True)
+        patches = None
+        if "patches" in data:
+            patches = _layer_spec("patches", data["patches"], base, problems)
+        layers = {}
+        raw_layers = data.get("layers", {})
+        if not isinstance(raw_layers, Mapping):
+            problems.append("`layers` must be a table of [layers.<role>] tables")
+            raw_layers = {}
+        for role, table in raw_layers.items():
+            if role not in ROLES or role == "patches":
+                problems.append(f"layers.{role}: unknown role{_suggest(role, ROLES)}; "
+                                f"known roles: {', '.join(r for r in ROLES if r != 'patches')}")
+                continue
+            spec = _layer_spec(role, table, base, problems)
+            if spec is not None:
+                layers[role] = spec
+        if problems:
+            raise ConfigError(source, problems)
+        name = data.get("name")
+        return cls(layers, patches=patches, crs=crs, name=name, source=source)
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_crs(where: str, value, problems: list[str], *, projected: bool = False) -> None:
+    try:
+        crs = pyproj.CRS.from_user_input(value)
+    except (pyproj.exceptions.CRSError, TypeError) as exc:
+        problems.append(f"{where}: not a CRS PROJ understands: {value!r} ({exc}); "
+                        "use e.g. \"EPSG:4527\"")
+        return
+    if projected and not crs.is_projected:
+        problems.append(f"{where}: the working CRS must be projected (metres), got {crs.name}; "
+                        "use a CGCS2000 Gauss-Kruger zone such as \"EPSG:4527\"")
+
+
+def _layer_spec(role: str, table, base: Path, problems: list[str]) -> LayerSpec | None:
+    where = role if role == "patches" else f"layers.{role}"
+    if not isinstance(table, Mapping):
+        problems.append(f"{where}: must be a table with at least `path`")
+        return None
+    n_before = len(problems)
+    for key in set(table) - _LAYER_KEYS:
+        problems.append(f"{where}: unknown key {key!r}{_suggest(key, _LAYER_KEYS)}")
+    opts = _layer_options(where, table, problems)
+    path = _resolve_path(where, table.get("path"), base, problems)
+    fields = _field_mapping(where, role, table.get("fields", {}), problems)
+    values = _value_mapping(where, role, table.get("values", {}), problems)
+    if path is not None and len(problems) == n_before:
+        fields = _check_file(where, role, path, opts, fields, problems)
+    if len(problems) > n_before:
+        return None
+    return LayerSpec(role=role, path=path, fields=fields, values=values, **opts)
+
+
+def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for key in ("layer", "encoding", "crs"):
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{where}.{key}: must be text, got {type(value).__name__} {value!r}")
+        else:
+            opts[key] = value
+    if opts.get("encoding"):
+        try:
+            codecs.lookup(opts["encoding"])
+        except LookupError:
+            problems.append(f"{where}.encoding: unknown encoding {opts['encoding']!r}; "
+                            "use e.g. \"GB18030\" or \"UTF-8\"")
+    if opts.get("crs"):
+        _check_crs(f"{where}.crs", opts["crs"], problems)
+    zone = table.get("zone")
+    if zone is not None and (not isinstance(zone, int) or isinstance(zone, bool) or not 1 <= zone <= 60):
+        problems.append(f"{where}.zone: must be a zone number such as 39, got {zone!r}")
+    opts["zone"] = zone
+    width = table.get("zone_width", 3)
+    if width not in (3, 6):
+        problems.append(f"{where}.zone_width: must be 3 or 6, got {width!r}")
+    opts["zone_width"] = width
+    cm = table.get("central_meridian")
+    if cm is not None and (not isinstance(cm, int | float) or isinstance(cm, bool) or not 70 <= cm <= 140):
+        problems.append(f"{where}.central_meridian: must be degrees east such as 117, got {cm!r}")
+    opts["central_meridian"] = cm
+    on_invalid = table.get("on_invalid", "raise")
+    if on_invalid not in _ON_INVALID:
+        problems.append(f"{where}.on_invalid: must be one of {', '.join(_ON_INVALID)}, got {on_invalid!r}")
+    opts["on_invalid"] = on_invalid
+    opts["helmert"] = _helmert(where, table.get("helmert"), problems)
+    return opts
+
+
+def _helmert(where: str, value, problems: list[str]):
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}.helmert: must be a table {{ tx, ty, tz, rx, ry, rz, s, convention }}")
+        return None
+    missing = {"tx", "ty", "tz", "rx", "ry", "rz", "s"} - set(value)
+    unknown = set(value) - _HELMERT_KEYS
+    if missing:
+        problems.append(f"{where}.helmert: missing {', '.join(sorted(missing))} "
+                        "(translations in m, rotations in arc-seconds, scale in ppm)")
+    if unknown:
+        problems.append(f"{where}.helmert: unknown keys {', '.join(sorted(unknown))}")
+    bad = [k for k in _HELMERT_KEYS - {"convention"} & set(value)
+           if not isinstance(value[k], int | float) or isinstance(value[k], bool)]
+    if bad:
+        problems.append(f"{where}.helmert: {', '.join(sorted(bad))} must be numbers")
+    conv = value.get("convention", "position_vector")
+    if conv not in ("position_vector", "coordinate_frame"):
+        problems.append(f"{where}.helmert.convention: must be position_vector or coordinate_frame")
+    return dict(value)
+
+
+def _resolve_path(where: str, value, base: Path, problems: list[str]) -> Path | None:
+    if value is None:
+        problems.append(f"{where}: missing `path`")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{where}.path: must be text, got {value!r}")
+        return None
+    path = (base / Path(value).expanduser()).resolve()
+    if not path.exists():
+        near = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
+        hint = _suggest(path.name, near) or (f"; that folder has: {', '.join(near[:12])}" if near
+                                              else f"; folder {path.parent} does not exist")
+        problems.append(f"{where}.path: file not found: {path}{hint}")
+        return None
+    return path
+
+
+def _field_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, str]:
+    spec = ROLES[role]
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}.fields: must be a table {{ canonical = \"FILE_FIELD\" }}")
+        return {}
+    out = {}
+    for canonical, source in value.items():
+        if canonical not in spec.fields:
+            problems.append(f"{where}.fields: unknown canonical field {canonical!r}"
+                            f"{_suggest(canonical, spec.fields)}; {role} has: {', '.join(spec.fields)}")
+        elif not isinstance(source, str) or not source:
+            problems.append(f"{where}.fields.{canonical}: must be the file's field name as text")
+        else:
+            out[canonical] = source
+    return out
+
+
+def _value_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}.values: must be a table {{ field = {{ \"raw\" = \"canonical\" }} }}")
+        return {}
+    out = {}
+    for canonical, table in value.items():
+        if canonical not in ROLES[role].fields:
+            problems.append(f"{where}.values: unknown canonical field {canonical!r}")
+        elif not isinstance(table, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str | bool | int) for k, v in table.items()):
+            problems.append(f"{where}.values.{canonical}: must map raw text values to canonical values")
+        else:
+            out[canonical] = dict(table)
+    return out
+
+
+def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, str]:
+    """Check layer and field names against the file's metadata (no geometry is read)."""
+    try:
+        available = _layer_fields(path, opts.get("layer"), opts.get("encoding"))
+    except InputError as exc:
+        problems.append(f"{where}: {exc}")
+        return fields
+    fields = dict(fields)
+    for canonical, default in _defaults(ROLES[role]).items():
+        if canonical not in fields and default in available:
+            fields[canonical] = default
+    for canonical, source in fields.items():
+        if source not in available:
+            problems.append(f"{where}.fields.{canonical}: field {source!r} not in {path.name}"
+                            f"{_suggest(source, available)}; fields there: {', '.join(available)}")
+    for canonical in ROLES[role].required:
+        if canonical not in fields:
+            default = _defaults(ROLES[role]).get(canonical)
+            eg = f" (e.g. {default})" if default else ""
+            problems.append(f"{where}.fields: required field `{canonical}`{eg} is not mapped; "
+                            f"fields in {path.name}: {', '.join(available)}")
+    return fields
+
+
+def _layer_fields(path: Path, layer: str | None, encoding: str | None) -> list[str]:
+    """Field names of one layer, from metadata only."""
+    import pyogrio
+
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        return [n for n in pq.read_schema(path).names if n != "geometry"]
+    try:
+        names = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and plain OSErrors
+        raise InputError(f"cannot open {path}: {exc}") from None
+    if layer is None and len(names) > 1:
+        raise InputError(f"{path.name} has {len(names)} layers; set `layer` to one of: "
+                         f"{', '.join(names)}")
+    if layer is not None and layer not in names:
+        raise InputError(f"layer {layer!r} not in {path.name}{_suggest(layer, names)}; "
+                         f"layers there: {', '.join(names)}")
+    if encoding is None and path.suffix.lower() == ".shp":
+        from landcheck.io.encoding import detect_shapefile_encoding
+
+        encoding = detect_shapefile_encoding(path).encoding
+    info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    return [str(f) for f in info["fields"]]
+
+
+def apply_mapping(gdf, spec: LayerSpec):
+    """Rename a layer's fields to canonical names, map values, and type dates and codes.
+
+    Canonical columns come first; unmapped source columns are kept after them (a
+    source column that clashes with a canonical name is kept as ``src_<name>``).
+    Dates become ``datetime64``; codes must be text.
+    """
+    where = f"{spec.path}" + (f" layer {spec.layer}" if spec.layer else "")
+    rename = {src: canonical for canonical, src in spec.fields.items()}
+    clash = {c: f"src_{c}" for c in gdf.columns if c in spec.fields and c not in rename}
+    out = gdf.rename(columns={**clash, **rename})
+    for canonical in spec.fields:
+        if canonical in CODE_FIELDS:
+            _check_code_column(out, canonical, spec, where)
+        if canonical in DATE_FIELDS:
+            out[canonical] = _to_dates(out, canonical, spec, where)
+        if canonical in spec.values:
+            mapping = spec.values[canonical]
+            out[canonical] = out[canonical].map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
+    first = [c for c in ROLES[spec.role].fields if c in spec.fields]
+    rest = [c for c in out.columns if c not in first]
+    out = out[first + rest]
+    out.attrs = dict(gdf.attrs)
+    return out
+
+
+def _check_code_column(df, canonical: str, spec: LayerSpec, where: str) -> None:
+    col = df[canonical]
+    if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
+        sample = col.dropna().iloc[0]
+        raise InputError(
+            f"{where}: field {spec.fields[canonical]!r} ({spec.role} `{canonical}`) is stored as "
+            f"numbers (e.g. {sample!r}); codes must be text such as '0101' — a number loses its "
+            "leading zeros. Re-export the layer with this field as text."
+        )
+
+
+def _to_dates(df, canonical: str, spec: LayerSpec, where: str) -> pd.Series:
+    col = df[canonical]
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return col
+    raw = col.astype("string").str.strip()
+    text = raw.str.replace(r"[./年月]", "-", regex=True).str.rstrip("日")
+    compact = text.str.fullmatch(r"\d{8}").fillna(False)
+    text = text.where(~compact, text.str[:4] + "-" + text.str[4:6] + "-" + text.str[6:])
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    bad = raw.notna() & (raw != "") & parsed.isna()
+    if bad.any():
+        ids = df["id"][bad] if "id" in df.columns else df.index[bad]
+        warnings.warn(
+            f"{where}: {int(bad.sum())} value(s) of {spec.fields[canonical]!r} ({spec.role} "
+            f"`{canonical}`) are not dates (ids {format_ids(ids)}; e.g. {raw[bad].iloc[0]!r}); "
+            "they are treated as missing. Use YYYY-MM-DD.",
+            DataWarning, stacklevel=4,
+        )
+    return parsed
