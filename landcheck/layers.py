@@ -229,8 +229,10 @@ class LayerSet:
 
 
 def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    options = list(options)
+    lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
 
 
 def _check_crs(where: str, value, problems: list[str], *, projected: bool = False) -> None:
