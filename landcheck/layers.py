@@ -135,7 +135,7 @@ class LayerSpec:
 
         gdf = read_layer(
             self.path, layer=self.layer, encoding=self.encoding, crs=self.crs,
-            zone=self.zone, central_meridian=self.central_meridian,
+            zone=self.zone, zone_width=self.zone_width, central_meridian=self.central_meridian,
             on_invalid=self.on_invalid, id_field=self.fields.get("id"),
         )
         return apply_mapping(gdf, self)

@@ -32,7 +32,8 @@ class SourceInfo:
         OGR driver name, or ``"GeoParquet"``.
     sha256 : str
         Hex digest of the file's bytes (for a directory such as ``.gdb``: of its
-        files in name order, names included).
+        files in name order, names included; for a shapefile: of all its parts,
+        ``.shp .shx .dbf .prj .cpg``, names included).
     encoding : str or None
         Text encoding used to decode attributes (``None`` when the format fixes it).
     encoding_how : str

@@ -1,0 +1,397 @@
+"""read_layer: one layer from a file, decoded, with its CRS decided and geometry checked."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import importlib.util
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+
+from landcheck.errors import (
+    CRSWarning,
+    DuplicateIdError,
+    EncodingError,
+    InputError,
+    LayerReadError,
+    format_ids,
+)
+from landcheck.errors import EncodingGuessWarning as _GuessWarning
+from landcheck.io.encoding import detect_shapefile_encoding
+from landcheck.io.findings import FeatureLabels, Findings
+from landcheck.io.formats import (
+    Source,
+    dxf_encoding,
+    list_source_layers,
+    open_source,
+    resolve_layer,
+)
+from landcheck.io.geometry import apply_geometry_policy, check_on_invalid, drop_z, dxf_polygons
+from landcheck.provenance import ATTRS_KEY, SourceInfo, file_sha256
+
+__all__ = ["list_layers", "read_layer"]
+
+USE_ARROW = importlib.util.find_spec("pyarrow") is not None
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_RECODE_FAILED = "couldn't be converted correctly"
+_BEYOND_SAMPLE = ("pass the right encoding=, e.g. 'GB18030' or 'UTF-8'; the sampled records "
+                  "decoded, so the bad text is further into the file")
+
+
+@dataclass(frozen=True)
+class _Text:
+    """How text is decoded: what is recorded, and what GDAL is told."""
+
+    encoding: str | None
+    how: str
+    gdal_encoding: str | None = None
+    field_names: tuple[str, ...] | None = None  # set when names are decoded here, not by GDAL
+    raw_names: tuple[bytes, ...] = ()
+
+    def latin1_names(self) -> dict[str, str]:
+        """Decoded field name → the name GDAL reports when reading as latin-1."""
+        names = self.field_names or ()
+        return {n: r.decode("latin1") for n, r in zip(names, self.raw_names, strict=True)}
+
+
+def list_layers(path) -> list[tuple[str, str]]:
+    """Layers of a file as ``(name, geometry type)``; attribute tables show ``"None"``.
+
+    Single-layer formats (shapefile, GeoJSON, GeoParquet, FlatGeobuf) list one layer.
+    """
+    source = open_source(path)
+    return [(name, gtype or "None") for name, gtype in list_source_layers(source)]
+
+
+def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, central_meridian=None,
+               zone_width=3, on_invalid="raise", id_field=None,
+               columns=None) -> geopandas.GeoDataFrame:
+    """Read one layer, decode its text, decide its CRS and apply the geometry policy.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.shp``, ``.gpkg``, ``.gdb`` (directory), ``.gdb.zip``, ``.geojson``/``.json``,
+        ``.parquet``/``.geoparquet``, ``.kml``, ``.kmz``, ``.dxf`` or ``.fgb``.
+    layer : str, optional
+        Layer inside a multi-layer source; required when there is more than one.
+    encoding : str, optional
+        Text encoding of a shapefile (overrides ``.cpg`` and sniffing, but must decode
+        the bytes) or of a DXF (overrides ``$DWGCODEPAGE``). Other formats are UTF-8.
+    crs, zone, central_meridian, zone_width
+        Passed to :func:`landcheck.crs.resolve_crs`: a declared CRS, or a CGCS2000
+        Gauss-Kruger zone (3- or 6-degree, ``zone_width``) / central meridian hint for
+        files without a usable CRS.
+    on_invalid : {"raise", "warn", "fix"}
+        What to do with invalid geometries (see :mod:`landcheck.io.geometry`).
+    id_field : str, optional
+        Field whose values name features in messages; must exist, be non-null and unique.
+    columns : list of str, optional
+        Attribute fields to read (``id_field`` is added when missing).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Fields as stored (codes stay text), a ``RangeIndex``, the decided CRS set
+        (never transformed), and ``attrs["landcheck_source"]``, a
+        :class:`~landcheck.provenance.SourceInfo`.
+
+    Notes
+    -----
+    A DXF yields the closed polylines (as polygons) and hatches; other entities are
+    dropped with a warning. Null/empty geometries are kept and reported.
+    """
+    check_on_invalid(on_invalid)
+    findings = Findings()
+    try:  # warnings noticed before an error are still emitted
+        source = open_source(path)
+        layer = resolve_layer(source, layer, list_source_layers(source))
+        where = source.where(layer)
+        text = _decide_text(source, encoding, findings)
+        columns = _check_columns(source, layer, text, columns, id_field, where)
+        gdf, driver = _read_frame(source, layer, text, columns, where)
+        gdf = _normalise_geometry(gdf, source, where, findings)
+        labels = _check_ids(gdf, id_field, where)
+        decision = _decide_crs(gdf, source, layer, crs, (zone, zone_width, central_meridian),
+                               findings)
+        gdf = gdf.set_crs(decision.crs, allow_override=True)
+        geoms = apply_geometry_policy(np.asarray(gdf.geometry.array), on_invalid, labels,
+                                      where, findings)
+        gdf = _replace_geometry(gdf, geoms)
+        gdf.attrs[ATTRS_KEY] = _source_info(source, layer, driver, text, decision, gdf, findings)
+        return gdf
+    finally:
+        findings.emit(stacklevel=3)
+
+
+def _decide_text(source: Source, encoding: str | None, findings: Findings) -> _Text:
+    if source.kind == "shp":
+        decision = detect_shapefile_encoding(source.path, encoding)
+        if decision.warning:
+            findings.warn(_GuessWarning, decision.warning, decision.note)
+        else:
+            findings.note(decision.note)
+        if decision.truncated_names:  # GDAL fails on such names: decode them here
+            return _Text(decision.encoding, decision.how, "latin1", decision.field_names,
+                         decision.raw_names)
+        return _Text(decision.encoding, decision.how, decision.encoding)
+    if source.kind == "dxf":
+        if encoding is not None:
+            _check_codec(source, encoding)
+            findings.note(f"DXF text decoded as {encoding} (encoding= argument)")
+            return _Text(encoding, "argument", None)
+        detected, note, warning = dxf_encoding(source.path)
+        if warning:
+            findings.warn(_GuessWarning, f"{source.given}: {warning}", note)
+        else:
+            findings.note(note)
+        return _Text(detected, "format", None)
+    if encoding is not None and _check_codec(source, encoding) != "utf-8":
+        raise InputError(f"{source.given}: encoding={encoding!r} cannot apply; {source.kind} "
+                         f"text is UTF-8 by specification (encoding= is for shapefiles and DXF)")
+    return _Text("UTF-8", "format", None)
+
+
+def _check_codec(source: Source, encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"{source.given}: unknown encoding {encoding!r}; use a name such as "
+                         f"'GBK', 'GB18030' or 'UTF-8'") from None
+
+
+def _available_fields(source: Source, layer: str | None, text: _Text) -> list[str]:
+    if source.kind == "parquet":
+        names, geometry = _parquet_schema(source)
+        return [name for name in names if name != geometry]
+    if text.field_names is not None:
+        return list(text.field_names)
+    info = pyogrio.read_info(source.gdal_path, layer=layer, encoding=text.gdal_encoding)
+    return [str(name) for name in info["fields"]]
+
+
+def _parquet_schema(source: Source) -> tuple[list[str], str]:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(source.path)
+    geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
+    return list(schema.names), geo.get("primary_column", "geometry")
+
+
+def _check_columns(source, layer, text, columns, id_field, where) -> list[str] | None:
+    if columns is None and id_field is None:
+        return None
+    fields = _available_fields(source, layer, text)
+    wanted = [] if columns is None else (
+        [columns] if isinstance(columns, str) else [str(c) for c in columns])
+    if id_field is not None and id_field not in wanted:
+        wanted.append(id_field)
+    unknown = [c for c in wanted if c not in fields]
+    if unknown:
+        what = "id field" if unknown == [id_field] else "field(s)"
+        raise InputError(f"{where}: no {what} {', '.join(repr(c) for c in unknown)}; "
+                         f"fields there: {', '.join(fields) or '(none)'}")
+    return wanted if columns is not None else None
+
+
+def _read_frame(source, layer, text, columns, where) -> tuple[geopandas.GeoDataFrame, str]:
+    if source.kind == "parquet":
+        return _read_parquet(source, columns), "GeoParquet"
+    if text.field_names is not None and columns is not None:
+        columns = [text.latin1_names()[n] for n in columns]
+    with _gdal_errors(where), _dxf_encoding_override(source, text), _recode_errors(where, text):
+        driver = str(pyogrio.read_info(source.gdal_path, layer=layer,
+                                       encoding=text.gdal_encoding)["driver"])
+        gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer, encoding=text.gdal_encoding,
+                                     columns=columns, use_arrow=USE_ARROW)
+    if not isinstance(gdf, geopandas.GeoDataFrame):
+        raise LayerReadError(f"{where}: has no geometry (an attribute table); read it with "
+                             f"pyogrio.read_dataframe(..., read_geometry=False)")
+    if text.field_names is not None:
+        gdf = _transcode_latin1(gdf, text, where)
+    _check_arrow_utf8(gdf, where, text)
+    return gdf, driver
+
+
+def _read_parquet(source: Source, columns) -> geopandas.GeoDataFrame:
+    if columns is not None:
+        columns = [*columns, _parquet_schema(source)[1]]
+    gdf = geopandas.read_parquet(source.path, columns=columns)
+    if isinstance(gdf.index, pd.RangeIndex) and gdf.index.start == 0 and gdf.index.step == 1:
+        return gdf
+    return gdf.reset_index(drop=gdf.index.name is None)
+
+
+@contextlib.contextmanager
+def _gdal_errors(where: str):
+    """GDAL's own read errors (corrupt file, unsupported content) become LayerReadError."""
+    try:
+        yield
+    except pyogrio.errors.DataSourceError as exc:
+        raise LayerReadError(f"{where}: cannot be read ({exc})") from None
+    except (pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.FeatureError, pyogrio.errors.GeometryError,
+            pyogrio.errors.CRSError) as exc:
+        raise LayerReadError(f"{where}: cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+@contextlib.contextmanager
+def _dxf_encoding_override(source: Source, text: _Text):
+    """Set GDAL's process-wide DXF_ENCODING while a DXF read with encoding= runs."""
+    if source.kind != "dxf" or text.how != "argument":
+        yield
+        return
+    previous = pyogrio.get_gdal_config_option("DXF_ENCODING")
+    pyogrio.set_gdal_config_options({"DXF_ENCODING": text.encoding})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"DXF_ENCODING": previous})
+
+
+@contextlib.contextmanager
+def _recode_errors(where: str, text: _Text):
+    """Turn GDAL's recoding complaints and UTF-8 decode errors into EncodingError."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except UnicodeDecodeError as exc:
+            raise EncodingError(f"{where}: text is not valid {text.encoding} ({exc}); "
+                                f"{_BEYOND_SAMPLE}") from None
+    for w in caught:
+        if _RECODE_FAILED in str(w.message):
+            raise EncodingError(f"{where}: some text could not be decoded as {text.encoding} "
+                                f"(GDAL: {w.message}); {_BEYOND_SAMPLE}")
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _check_arrow_utf8(gdf, where: str, text: _Text) -> None:
+    """Arrow string columns must be valid UTF-8: GDAL passes 'UTF-8' bytes through unchecked."""
+    for column in gdf.columns:
+        array = gdf[column].array
+        if not (pd.api.types.is_string_dtype(gdf[column]) and hasattr(array, "__arrow_array__")):
+            continue
+        offset = 0
+        for chunk in array.__arrow_array__().chunks:
+            try:
+                chunk.validate(full=True)
+            except Exception as exc:  # pyarrow.ArrowInvalid
+                found = re.search(r"string index (\d+)", str(exc))
+                row = f", row {offset + int(found.group(1))} (0-based)" if found else ""
+                raise EncodingError(f"{where}: field {column!r}{row} is not valid "
+                                    f"{text.encoding}; {_BEYOND_SAMPLE}") from None
+            offset += len(chunk)
+
+
+def _transcode_latin1(gdf, text: _Text, where: str):
+    """Re-decode a frame read as latin-1 (lossless bytes) with the decided encoding."""
+    by_latin = {raw: name for name, raw in text.latin1_names().items()}
+    for column in gdf.columns:
+        if column != gdf.geometry.name and pd.api.types.is_string_dtype(gdf[column]):
+            values = gdf[column]
+            try:
+                gdf[column] = values.str.encode("latin1").str.decode(text.encoding)
+            except UnicodeDecodeError as exc:
+                raise EncodingError(f"{where}: field {by_latin.get(column, column)!r} is not "
+                                    f"valid {text.encoding} ({exc}); pass encoding=") from None
+    return gdf.rename(columns={c: by_latin[c] for c in gdf.columns if c in by_latin})
+
+
+def _normalise_geometry(gdf, source: Source, where: str, findings: Findings):
+    geoms = np.asarray(gdf.geometry.array)
+    if source.kind == "dxf":
+        handles = gdf["EntityHandle"].to_numpy(dtype=object) if "EntityHandle" in gdf else None
+        geoms, keep = dxf_polygons(geoms, handles, where, findings)
+        if not keep.any():
+            raise LayerReadError(f"{where}: no closed polylines or hatches; landcheck reads "
+                                 f"DXF parcels as closed polylines (polygons)")
+        gdf = _replace_geometry(gdf, geoms)[keep].reset_index(drop=True)
+        geoms = np.asarray(gdf.geometry.array)
+    return _replace_geometry(gdf, drop_z(geoms, where, findings))
+
+
+def _replace_geometry(gdf, geoms: np.ndarray):
+    """Put ``geoms`` in the active geometry column (the frame is ours: no copy)."""
+    gdf[gdf.geometry.name] = geopandas.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return gdf
+
+
+def _check_ids(gdf, id_field: str | None, where: str) -> FeatureLabels:
+    if id_field is None:
+        return FeatureLabels.of(gdf, None)
+    ids = gdf[id_field]
+    blank = ids.isna().to_numpy().copy()
+    if pd.api.types.is_string_dtype(ids) or ids.dtype == object:
+        blank |= ids.astype(str).str.strip().eq("").to_numpy()
+    if blank.any():
+        rows = np.flatnonzero(blank).tolist()
+        raise InputError(f"{where}: {len(rows)} feature(s) have no {id_field!r} value, at rows "
+                         f"(0-based) {format_ids(rows)}; fill them in the source or choose another "
+                         f"id field")
+    counts = ids.value_counts()
+    dup = counts[counts > 1]
+    if len(dup):
+        listed = ", ".join(f"{k!r} ×{v}" for k, v in list(dup.items())[:10])
+        more = f" … (+{len(dup) - 10} more)" if len(dup) > 10 else ""
+        raise DuplicateIdError(f"{where}: id field {id_field!r} has {len(dup)} duplicated "
+                               f"id(s): {listed}{more}. Ids must be unique: fix the source or "
+                               f"choose another id field.")
+    return FeatureLabels.of(gdf, id_field)
+
+
+def _decide_crs(gdf, source: Source, layer, crs, hint, findings: Findings):
+    """Call :func:`landcheck.crs.resolve_crs`; its CRSWarnings also go into the notes."""
+    from landcheck.crs import resolve_crs
+
+    zone, zone_width, central_meridian = hint
+    label = source.given + (f":{layer}" if source.multi_layer and layer else "")
+    bounds = tuple(float(v) for v in gdf.total_bounds)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decision = resolve_crs(gdf.crs, bounds, declared=crs, zone=zone, zone_width=zone_width,
+                               central_meridian=central_meridian, source=label)
+    for w in caught:
+        if issubclass(w.category, CRSWarning):
+            findings.warn(w.category, str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return decision
+
+
+def _crs_text(crs) -> str:
+    authority = crs.to_authority()
+    return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
+
+
+def _sha256(source: Source) -> str:
+    """SHA-256 of the file; for a shapefile, of its parts in a fixed order, names included."""
+    if source.kind != "shp":
+        return file_sha256(source.path)
+    h = hashlib.sha256()
+    for ext in _SHAPEFILE_PARTS:
+        part = next((p for p in (source.path.with_suffix(ext), source.path.with_suffix(
+            ext.upper())) if p.exists()), None)
+        if part is not None:
+            h.update(part.name.encode() + b"\0")
+            h.update(Path(part).read_bytes())
+    return h.hexdigest()
+
+
+def _source_info(source, layer, driver, text, decision, gdf, findings) -> SourceInfo:
+    return SourceInfo(
+        path=str(source.path), layer=layer if source.multi_layer else None, driver=driver,
+        sha256=_sha256(source), encoding=text.encoding, encoding_how=text.how,
+        crs=_crs_text(decision.crs), crs_how=decision.how, crs_detail=decision.detail,
+        n_features=len(gdf), notes=tuple(findings.notes))

@@ -1,0 +1,409 @@
+"""write_layer / write_layers: atomic writes of GeoPackage, GeoParquet, FileGDB, GeoJSON,
+FlatGeobuf and GBK shapefiles.
+
+Atomicity
+---------
+Everything is first written into a hidden temporary directory created next to the
+target (same filesystem), then moved into place:
+
+* single files (``.gpkg``, ``.parquet``, ``.geojson``, ``.fgb``): one ``os.replace``,
+  atomic on POSIX and Windows;
+* a FileGDB directory: the old directory is renamed aside, the new one renamed in,
+  the old one deleted; if the second rename fails the old one is renamed back.
+  There is a moment between the two renames where the target path is absent;
+* a shapefile (``.shp .shx .dbf .prj .cpg``): the old parts (and index files such as
+  ``.qix``/``.sbn``) are moved aside, then the new parts moved in one by one; on any
+  failure the new parts are removed and the old ones moved back. Each rename is
+  atomic, the set is not: a crash (power loss) between renames can leave a mix,
+  a Python exception cannot.
+
+On any failure the temporary directory is removed and a :class:`WriteError` naming
+the target is raised; the target is untouched.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from landcheck.errors import (
+    CRSError,
+    EncodingError,
+    InputError,
+    LandcheckError,
+    OutputExistsError,
+    WriteError,
+)
+
+__all__ = ["WRITE_DRIVERS", "write_layer", "write_layers"]
+
+USE_ARROW = importlib.util.find_spec("pyarrow") is not None
+WRITE_DRIVERS = {
+    ".gpkg": "GPKG", ".parquet": "GeoParquet", ".geoparquet": "GeoParquet",
+    ".gdb": "OpenFileGDB", ".geojson": "GeoJSON", ".json": "GeoJSON",
+    ".shp": "ESRI Shapefile", ".fgb": "FlatGeobuf",
+}
+MULTI_LAYER_DRIVERS = {"GPKG", "OpenFileGDB"}
+SHAPEFILE_ENCODING = "GBK"
+_SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".fbn",
+                    ".fbx", ".ain", ".aih", ".atx", ".ixs", ".mxs"}
+_INT32 = np.iinfo(np.int32)
+_DBF_MAX_BYTES = 254
+
+
+def write_layer(gdf, path, /, *, layer=None, driver=None, overwrite=False, rename=None,
+                encoding=None) -> Path:
+    """Write one GeoDataFrame atomically; return the target path.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Must have a CRS. Text columns stay text (codes such as ``"0101"``).
+    path : str or path-like
+        ``.gpkg``, ``.parquet``/``.geoparquet``, ``.gdb`` (directory), ``.geojson``/``.json``,
+        ``.shp`` or ``.fgb``; the format follows the suffix unless ``driver`` is given.
+    layer : str, optional
+        Layer name in a GeoPackage or FileGDB (default: the file's stem). The whole
+        file is replaced; use :func:`write_layers` for several layers.
+    driver : str, optional
+        ``"GPKG"``, ``"GeoParquet"``, ``"OpenFileGDB"``, ``"GeoJSON"``,
+        ``"ESRI Shapefile"`` or ``"FlatGeobuf"``.
+    overwrite : bool
+        Replace an existing target; without it an existing target is an error.
+    rename : dict, optional
+        ``{old: new}`` field names, applied before writing. Shapefile field names must
+        be ASCII and at most 10 characters, so Chinese or long names need one.
+    encoding : str, optional
+        Shapefile text encoding (default ``"GBK"``, written to the ``.cpg``). Other
+        formats are UTF-8.
+
+    Raises
+    ------
+    OutputExistsError, InputError, CRSError, EncodingError, WriteError
+    """
+    target = Path(os.fspath(path)).expanduser().absolute()
+    driver = _driver_for(target, driver)
+    frame = _prepare(gdf, target, driver, rename, encoding)
+    layer = _layer_name(target, driver, layer)
+    _check_target(target, driver, overwrite)
+    with _staged(target, driver) as staged:
+        _write_frame(frame, staged, driver, layer, encoding)
+    return target
+
+
+def write_layers(layers, path, /, *, overwrite=False) -> Path:
+    """Write several layers into one GeoPackage atomically; return the target path.
+
+    ``layers`` maps layer names to GeoDataFrames (spatial layers, CRS required) or
+    plain DataFrames (attribute tables without geometry), written in order.
+    """
+    target = Path(os.fspath(path)).expanduser().absolute()
+    if _driver_for(target, None) != "GPKG":
+        raise InputError(f"{target}: write_layers writes GeoPackages only; use a .gpkg path")
+    frames = _prepare_many(layers, target)
+    _check_target(target, "GPKG", overwrite)
+    with _staged(target, "GPKG") as staged:
+        for name, frame in frames.items():
+            _write_frame(frame, staged, "GPKG", name, None)
+    return target
+
+
+def _driver_for(target: Path, driver: str | None) -> str:
+    known = sorted(set(WRITE_DRIVERS.values()))
+    if driver is not None:
+        if driver not in known:
+            raise InputError(f"{target}: cannot write driver {driver!r}; use one of "
+                             f"{', '.join(known)}")
+        needed = {"ESRI Shapefile": ".shp", "OpenFileGDB": ".gdb"}.get(driver)
+        if needed and target.suffix.lower() != needed:
+            raise InputError(f"{target}: a {driver} output must be named *{needed}")
+        return driver
+    found = WRITE_DRIVERS.get(target.suffix.lower())
+    if found is None:
+        raise InputError(f"{target}: unknown output format {target.suffix!r}; use one of "
+                         f"{', '.join(WRITE_DRIVERS)} (or pass driver=)")
+    return found
+
+
+def _prepare(gdf, target: Path, driver: str, rename, encoding) -> geopandas.GeoDataFrame:
+    if not isinstance(gdf, geopandas.GeoDataFrame):
+        raise InputError(f"{target}: write_layer needs a GeoDataFrame, got "
+                         f"{type(gdf).__name__}; attribute tables go into a GeoPackage with "
+                         f"write_layers")
+    _require_crs(gdf, target)
+    frame = _renamed(gdf, rename, target)
+    if driver == "ESRI Shapefile":
+        _check_shapefile_names(frame, target)
+        _check_encodable(frame, _codec(encoding or SHAPEFILE_ENCODING, target), target)
+    elif encoding is not None and encoding.replace("-", "").lower() != "utf8":
+        raise InputError(f"{target}: encoding={encoding!r} applies to shapefiles only; "
+                         f"{driver} text is UTF-8")
+    if driver == "OpenFileGDB":
+        frame = _dates_as_datetimes(_narrow_integers(frame))
+    return frame
+
+
+def _codec(encoding: str, target: Path) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"{target}: unknown encoding {encoding!r}; shapefiles are written "
+                         f"as 'GBK' by default, or e.g. 'UTF-8'") from None
+    return encoding
+
+
+def _require_crs(gdf, target: Path, name: str | None = None) -> None:
+    if gdf.crs is None:
+        which = f"layer {name!r}" if name else "the frame"
+        raise CRSError(f"{target}: {which} has no CRS; set it first with "
+                       f"gdf.set_crs(...) (e.g. 'EPSG:4527') so the output says where it is")
+
+
+def _renamed(gdf, rename, target: Path):
+    if not rename:
+        return gdf
+    unknown = [k for k in rename if k not in gdf.columns]
+    if unknown:
+        fields = ", ".join(map(str, gdf.columns))
+        raise InputError(f"{target}: rename= names field(s) not in the frame: "
+                         f"{', '.join(map(repr, unknown))}; fields: {fields}")
+    return gdf.rename(columns=dict(rename))
+
+
+def _check_shapefile_names(frame, target: Path) -> None:
+    fields = [str(c) for c in frame.columns if c != frame.geometry.name]
+    bad = [c for c in fields if not c.isascii() or len(c) > 10]
+    if bad:
+        example = ", ".join(f"{c!r}: 'FIELD{i + 1}'" for i, c in enumerate(bad[:3]))
+        raise InputError(f"{target}: shapefile field names must be ASCII and at most 10 "
+                         f"characters; these are not: {', '.join(map(repr, bad))}. Pass "
+                         f"rename={{{example}}} with ASCII names, or write a GeoPackage.")
+    seen: dict[str, str] = {}
+    for c in fields:
+        if c.upper() in seen:
+            raise InputError(f"{target}: field names {seen[c.upper()]!r} and {c!r} collide in a "
+                             f"shapefile (names are case-insensitive); rename one of them")
+        seen[c.upper()] = c
+
+
+def _check_encodable(frame, encoding: str, target: Path) -> None:
+    """Every text value must encode in ``encoding`` and fit a DBF field (254 bytes).
+
+    One C-level encode of all values of a column joined by NUL, not a loop over rows.
+    """
+    for column in frame.columns:
+        series = frame[column]
+        if column == frame.geometry.name or not pd.api.types.is_string_dtype(series):
+            continue
+        present = np.flatnonzero(series.notna().to_numpy())
+        values = series.iloc[present]
+        if not all(isinstance(v, str) for v in values.head(1)):
+            continue
+        joined = "\0".join(values.astype(str))
+        where = f"{target}: field {column!r}, feature at row"
+        try:
+            encoded = joined.encode(encoding)
+        except UnicodeEncodeError as exc:
+            row = int(present[joined.count("\0", 0, exc.start)])
+            raise EncodingError(
+                f"{where} {row} (0-based): {joined[exc.start:exc.end]!r} cannot be written in "
+                f"{encoding}; replace the character, or write a GeoPackage (UTF-8)") from None
+        sizes = np.fromiter(map(len, encoded.split(b"\0")), dtype=np.int64, count=len(values))
+        if len(sizes) and sizes.max() > _DBF_MAX_BYTES:
+            k = int(sizes.argmax())
+            raise InputError(f"{where} {int(present[k])} (0-based): the value is {sizes[k]} "
+                             f"bytes in {encoding}, a shapefile field holds at most "
+                             f"{_DBF_MAX_BYTES}; shorten it or write a GeoPackage")
+
+
+def _narrow_integers(frame):
+    """int64 columns that fit become int32 (a FileGDB without ArcGIS Pro 3.2 types has no int64)."""
+    out = frame
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype in (np.int64, pd.Int64Dtype()) and len(series.dropna()):
+            low, high = series.min(), series.max()
+            if _INT32.min <= low and high <= _INT32.max:
+                out = out.copy() if out is frame else out
+                out[column] = series.astype("int32" if series.dtype == np.int64 else "Int32")
+    return out
+
+
+def _dates_as_datetimes(frame):
+    """Date columns become datetimes: a FileGDB stores dates as DateTime (GDAL would warn)."""
+    out = frame
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype != object or column == frame.geometry.name:
+            continue
+        first = series.dropna().head(1).tolist()
+        if first and isinstance(first[0], datetime.date) and not isinstance(first[0],
+                                                                             datetime.datetime):
+            out = out.copy() if out is frame else out
+            out[column] = pd.to_datetime(series).astype("datetime64[ms]")
+    return out
+
+
+def _prepare_many(layers, target: Path) -> dict[str, pd.DataFrame]:
+    if not isinstance(layers, dict) or not layers:
+        raise InputError(f"{target}: write_layers needs a non-empty dict of name → frame")
+    seen: dict[str, str] = {}
+    for name, frame in layers.items():
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{target}: layer names must be non-empty strings, got {name!r}")
+        if name.lower() in seen:
+            raise InputError(f"{target}: layer names {seen[name.lower()]!r} and {name!r} "
+                             f"collide (GeoPackage names are case-insensitive)")
+        seen[name.lower()] = name
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError(f"{target}: layer {name!r} is a {type(frame).__name__}, "
+                             f"not a (Geo)DataFrame")
+        if isinstance(frame, geopandas.GeoDataFrame):
+            _require_crs(frame, target, name)
+    return dict(layers)
+
+
+def _layer_name(target: Path, driver: str, layer: str | None) -> str | None:
+    if driver in MULTI_LAYER_DRIVERS:
+        return layer or target.name.split(".")[0]
+    if layer is not None:
+        raise InputError(f"{target}: layer= applies to GeoPackage and FileGDB outputs only; "
+                         f"{driver} holds one layer named after the file")
+    return None
+
+
+def _check_target(target: Path, driver: str, overwrite: bool) -> None:
+    if not target.parent.is_dir():
+        raise WriteError(f"{target}: directory {str(target.parent)!r} does not exist; create it")
+    exists = (bool(_shapefile_parts(target)) if driver == "ESRI Shapefile"
+              else target.exists() or target.is_symlink())
+    if exists and not overwrite:
+        raise OutputExistsError(f"{target} exists; pass overwrite=True (CLI: --overwrite) "
+                                f"to replace it")
+    want_dir = driver == "OpenFileGDB"
+    if target.exists() and target.is_dir() != want_dir:
+        kind = "a directory" if target.is_dir() else "a file"
+        raise WriteError(f"{target}: exists and is {kind}; {driver} output must be "
+                         f"{'a directory' if want_dir else 'a file'}. Remove it or pick "
+                         f"another name")
+
+
+def _shapefile_parts(target: Path) -> list[Path]:
+    stem = target.name[: -len(target.suffix)]
+    parts = []
+    for entry in target.parent.iterdir():
+        name = entry.name
+        if name == f"{stem}.shp.xml" or (entry.stem == stem and
+                                         entry.suffix.lower() in _SHAPEFILE_PARTS):
+            parts.append(entry)
+    return parts
+
+
+class _RestoreFailed(Exception):
+    """The previous version was moved aside and could not be moved back."""
+
+    def __init__(self, kept: Path, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.kept = kept
+
+
+@contextlib.contextmanager
+def _staged(target: Path, driver: str):
+    """Yield a path in a temporary directory next to ``target``; move it into place after."""
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    keep_tmpdir = False
+    try:
+        staged = tmpdir / "new" / target.name
+        staged.parent.mkdir()
+        yield staged
+        _swap_in(staged, target, driver, tmpdir / "old")
+    except LandcheckError:
+        raise
+    except _RestoreFailed as exc:
+        keep_tmpdir = True
+        shutil.rmtree(tmpdir / "new", ignore_errors=True)
+        raise WriteError(f"{target}: could not be written, and the previous version could not "
+                         f"be put back ({exc}); it is kept in {exc.kept}: move it back by "
+                         f"hand") from exc
+    except Exception as exc:
+        raise WriteError(f"{target}: could not be written ({type(exc).__name__}: {exc}); "
+                         f"the target was left as it was") from exc
+    finally:
+        if not keep_tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _swap_in(staged: Path, target: Path, driver: str, aside: Path) -> None:
+    if driver == "ESRI Shapefile":
+        _swap_shapefile(staged, target, aside)
+    elif driver == "OpenFileGDB":
+        _swap_directory(staged, target, aside)
+    else:
+        os.replace(staged, target)
+
+
+def _swap_directory(staged: Path, target: Path, aside: Path) -> None:
+    if not target.exists():
+        os.rename(staged, target)
+        return
+    os.rename(target, aside)
+    try:
+        os.rename(staged, target)
+    except Exception as exc:
+        try:
+            os.rename(aside, target)
+        except Exception:
+            raise _RestoreFailed(aside, exc) from exc
+        raise
+
+
+def _swap_shapefile(staged: Path, target: Path, aside: Path) -> None:
+    aside.mkdir()
+    moved_old, moved_new = [], []
+    try:
+        for part in _shapefile_parts(target):
+            os.replace(part, aside / part.name)
+            moved_old.append(part)
+        for part in sorted(staged.parent.iterdir()):
+            os.replace(part, target.parent / part.name)
+            moved_new.append(target.parent / part.name)
+    except Exception as exc:
+        _restore_shapefile(moved_new, moved_old, aside, exc)
+        raise
+
+
+def _restore_shapefile(moved_new: list[Path], moved_old: list[Path], aside: Path,
+                       cause: Exception) -> None:
+    try:
+        for part in moved_new:
+            part.unlink(missing_ok=True)
+        for part in moved_old:
+            os.replace(aside / part.name, part)
+    except Exception:
+        raise _RestoreFailed(aside, cause) from cause
+
+
+def _write_frame(frame, staged: Path, driver: str, layer: str | None, encoding) -> None:
+    if driver == "GeoParquet":
+        frame.to_parquet(staged)
+        return
+    options: dict[str, object] = {}
+    if driver == "ESRI Shapefile":
+        options["encoding"] = encoding or SHAPEFILE_ENCODING
+    if driver == "FlatGeobuf":
+        options["layer_options"] = {"SPATIAL_INDEX": "NO"}  # keep the row order
+    pyogrio.write_dataframe(frame, staged, layer=layer, driver=driver, use_arrow=USE_ARROW,
+                            **options)
+    if driver == "ESRI Shapefile":
+        staged.with_suffix(".cpg").write_text(str(options["encoding"]), encoding="ascii")
