@@ -33,6 +33,7 @@ __all__ = [
     "LandcheckWarning",
     "LayerReadError",
     "OutputExistsError",
+    "RuleError",
     "TransformationError",
     "WriteError",
     "format_ids",
@@ -92,6 +93,14 @@ class OutputExistsError(LandcheckError, FileExistsError):
 
 class WriteError(LandcheckError, OSError):
     """An output could not be written (nothing half-written is left behind)."""
+
+
+class RuleError(LandcheckError, ValueError):
+    """A rule pack or rule expression is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()):
+        self.problems = list(problems) or [str(message)]
+        super().__init__(message)
 
 
 class LandcheckWarning(UserWarning):

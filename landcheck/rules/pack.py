@@ -1,0 +1,592 @@
+"""Rule packs: versioned TOML files of rules over a facts table.
+
+A pack is read, validated and type-checked against the facts schema before any
+data is read; every problem in it is reported at once in one :class:`RuleError`.
+Reading a pack reads that one file and nothing else (no includes), and nothing
+in it is ever executed: conditions use the language of :mod:`landcheck.rules.expr`.
+
+Format::
+
+    name = "city2023"
+    version = "1.0.0"
+    valid_from = 2023-01-01                # TOML dates, no quotes
+    valid_to = 2024-12-31                  # optional
+    title_zh = "…"
+    title_en = "…"
+    cites = ["…"]                          # optional
+
+    [params.legality]                      # optional: per family, override rule defaults
+    sliver_m2 = 1.0
+
+    [[rules]]
+    id = "legality.approved"               # <family>.<name>, unique
+    family = "legality"
+    verdict = "legal"                      # illegal | needs_review | legal | other
+    reason_zh = "已批准用地（批准日期{approval_date}）"   # {fact} / {param.x} / {run.x}
+    reason_en = "Approved land (approval date {approval_date})"
+    when = "approved_m2 > param.sliver_m2 and notnull(approval_date)"
+    area = "approved_m2"                   # optional: the number fact giving this rule's area
+    cites = "…"                            # optional: text or list of texts
+    params = { cover_ratio = 0.0 }         # optional: rule defaults
+
+Parameters resolve, later winning: rule defaults, ``[params.<family>]`` of the pack,
+user overrides ``family.param`` (every rule of the family having it), then user
+overrides ``rule_id.param``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from landcheck.errors import RuleError, format_ids
+from landcheck.rules.expr import (
+    SCHEMA_TYPES,
+    Expr,
+    ExprError,
+    Name,
+    _suggest,
+    compile_expr,
+    value_type,
+)
+
+__all__ = [
+    "MAX_PACK_BYTES", "MAX_RULES", "VERDICTS", "Rule", "RulePack", "load_pack", "loads_pack",
+    "parse_set_option", "render_reason", "select_pack_for_year",
+]
+
+MAX_PACK_BYTES = 1 << 20  #: a pack file larger than 1 MiB is refused unread
+MAX_RULES = 1000  #: rules in one pack
+VERDICTS = ("illegal", "needs_review", "legal", "other")
+_BUILTIN_DIR = Path(__file__).parent / "packs"
+_PACK_KEYS = {"name": True, "version": True, "valid_from": True, "valid_to": False,
+              "title_zh": True, "title_en": True, "cites": False, "params": False, "rules": True}
+_RULE_KEYS = {"id": True, "family": True, "verdict": True, "reason_zh": True, "reason_en": True,
+              "when": True, "cites": False, "area": False, "params": False}
+_ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", re.ASCII)
+_FAMILY_RE = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+_PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+_VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.-]+)?", re.ASCII)
+_PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: when its condition fires on a facts row, it gives ``verdict``."""
+
+    id: str
+    family: str
+    verdict: str
+    reason_zh: str
+    reason_en: str
+    cites: tuple[str, ...]
+    condition: Expr
+    area: str | None
+    params: Mapping[str, Any]
+
+    @property
+    def when(self) -> str:
+        return self.condition.text
+
+    def evaluate(self, facts: pd.DataFrame, *, run: Mapping[str, Any] | None = None
+                 ) -> pd.Series:
+        """``bool`` per row of ``facts`` (same index); a null condition does not fire."""
+        return self.condition.fires(facts, params=self.params, run=run).rename(self.id)
+
+    def reason(self, values: Mapping[str, Any], *, lang: str = "zh") -> str:
+        """The reason text with placeholders filled from one row of facts (and params)."""
+        template = {"zh": self.reason_zh, "en": self.reason_en}[lang]
+        merged = {f"param.{k}": v for k, v in self.params.items()} | dict(values)
+        return render_reason(template, merged)
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A validated, compiled rule pack. Build one with :func:`load_pack`."""
+
+    name: str
+    version: str
+    valid_from: date
+    valid_to: date | None
+    title: Mapping[str, str]
+    cites: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    schema: Mapping[str, str]
+    path: Path | None
+    sha256: str
+    overrides: Mapping[str, Any]
+
+    @property
+    def params(self) -> Mapping[str, Mapping[str, Any]]:
+        """Resolved parameters per rule id (defaults, pack values, then overrides)."""
+        return MappingProxyType({r.id: r.params for r in self.rules})
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.family for r in self.rules))
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def select(self, families: str | Iterable[str]) -> RulePack:
+        """The same pack restricted to rules of ``families``."""
+        wanted = [families] if isinstance(families, str) else list(families)
+        unknown = [f for f in wanted if f not in self.families]
+        if unknown:
+            raise RuleError(f"{self.name}: no rule family {format_ids(unknown)}"
+                            f"{_suggest(unknown[0], self.families)}; families: "
+                            f"{', '.join(self.families)}")
+        rules = tuple(r for r in self.rules if r.family in wanted)
+        return dataclasses.replace(self, rules=rules)
+
+    def evaluate(self, facts: pd.DataFrame, *, run: Mapping[str, Any] | None = None
+                 ) -> pd.DataFrame:
+        """One ``bool`` column per rule id, aligned to ``facts.index``; ``facts`` is untouched.
+
+        ``run`` gives the run constants (``reference_date``, ``year``) rules may use.
+        """
+        if not isinstance(facts, pd.DataFrame):
+            raise TypeError(f"facts must be a pandas DataFrame, not {type(facts).__name__}")
+        needed: dict[str, list[str]] = {}
+        for rule in self.rules:
+            for col in rule.condition.columns:
+                if col not in facts.columns:
+                    needed.setdefault(col, []).append(rule.id)
+        if needed:
+            listing = "; ".join(f"'{c}' (rules {format_ids(ids, 3)})" for c, ids in needed.items())
+            raise RuleError(f"{self.name}: the facts table lacks columns {listing}")
+        cache: dict[str, pd.Series] = {}
+        columns = {r.id: r.condition._fires(facts, r.params, run, cache).to_numpy()
+                   for r in self.rules}
+        return pd.DataFrame(columns, index=facts.index, columns=[r.id for r in self.rules])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Provenance record: what pack, which file, which parameters after overrides."""
+        return {
+            "name": self.name, "version": self.version,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "path": str(self.path) if self.path else None, "sha256": self.sha256,
+            "rules": [r.id for r in self.rules],
+            "params": {r.id: {k: _plain(v) for k, v in r.params.items()} for r in self.rules},
+            "overrides": {k: _plain(v) for k, v in self.overrides.items()},
+        }
+
+    def describe(self, *, markdown: bool = False) -> pd.DataFrame | str:
+        """A table of the rules (for docs): id, family, verdict, reasons, when, params, cites."""
+        rows = [{"id": r.id, "family": r.family, "verdict": r.verdict,
+                 "reason_zh": r.reason_zh, "reason_en": r.reason_en,
+                 "when": " ".join(r.when.split()),
+                 "params": ", ".join(f"{k}={_plain(v)}" for k, v in r.params.items()),
+                 "cites": "; ".join(r.cites)} for r in self.rules]
+        frame = pd.DataFrame(rows, columns=["id", "family", "verdict", "reason_zh", "reason_en",
+                                            "when", "params", "cites"])
+        return _markdown(frame) if markdown else frame
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- reading
+
+def load_pack(name_or_path: str | os.PathLike, *, schema: Mapping[str, str],
+              overrides: Mapping[str, Any] | None = None,
+              builtin_dir: str | os.PathLike | None = None) -> RulePack:
+    """Read, validate and compile a rule pack.
+
+    ``name_or_path``: a built-in pack name (no path separator, no suffix), looked up as
+    ``landcheck/rules/packs/<name>.toml`` (or in ``builtin_dir``), else a file path.
+    ``schema`` maps each fact column to ``number|text|date|bool|list``. ``overrides``
+    maps ``family.param`` or ``rule_id.param`` to a value (see :func:`parse_set_option`).
+    Every problem found raises one :class:`~landcheck.errors.RuleError` listing them all.
+    """
+    path, label = _locate(name_or_path, builtin_dir)
+    raw = _read_limited(path, label)
+    return _from_bytes(raw, schema=schema, overrides=overrides, path=path, label=label)
+
+
+def loads_pack(text: str, *, schema: Mapping[str, str],
+               overrides: Mapping[str, Any] | None = None, source: str = "<string>") -> RulePack:
+    """Like :func:`load_pack` for TOML text already in memory."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_PACK_BYTES:
+        raise RuleError(f"{source}: rule pack larger than {MAX_PACK_BYTES} bytes")
+    return _from_bytes(raw, schema=schema, overrides=overrides, path=None, label=source)
+
+
+def _locate(name_or_path: str | os.PathLike, builtin_dir: Any) -> tuple[Path, str]:
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise TypeError(f"expected a pack name or path, not {type(name_or_path).__name__}")
+    text = os.fspath(name_or_path)
+    is_name = isinstance(name_or_path, str) and not any(s in text for s in "/\\" + os.sep) \
+        and not Path(text).suffix
+    if not is_name:
+        return Path(text), text
+    folder = Path(builtin_dir) if builtin_dir is not None else _BUILTIN_DIR
+    path = folder / f"{text}.toml"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text) or not path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+        raise RuleError(f"no built-in rule pack {text!r}{_suggest(text, known)}; built-in packs: "
+                        f"{', '.join(known) or 'none'} (or give a path to a .toml file)")
+    return path, path.name
+
+
+def _read_limited(path: Path, label: str) -> bytes:
+    try:
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "does not exist"
+            raise RuleError(f"{label}: rule pack file {what}")
+        if path.stat().st_size > MAX_PACK_BYTES:
+            raise RuleError(f"{label}: rule pack larger than {MAX_PACK_BYTES} bytes; refused")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_PACK_BYTES + 1)
+    except OSError as err:
+        raise RuleError(f"{label}: cannot read rule pack: {err.strerror or err}") from None
+    if len(raw) > MAX_PACK_BYTES:
+        raise RuleError(f"{label}: rule pack larger than {MAX_PACK_BYTES} bytes; refused")
+    return raw
+
+
+def _from_bytes(raw: bytes, *, schema: Mapping[str, str], overrides: Mapping[str, Any] | None,
+                path: Path | None, label: str) -> RulePack:
+    _check_schema(schema)
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise RuleError(f"{label}: not UTF-8 text (byte {err.start})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise RuleError(f"{label}: TOML syntax error: {err}") from None
+    except RecursionError:
+        raise RuleError(f"{label}: TOML nested too deeply") from None
+    build = _Builder(data, schema, dict(overrides or {}))
+    pack = build.run()
+    if build.problems:
+        raise RuleError(_summary(label, build.problems), build.problems)
+    return dataclasses.replace(pack, path=path.resolve() if path else None,
+                               sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _check_schema(schema: Mapping[str, str]) -> None:
+    if not isinstance(schema, Mapping):
+        raise TypeError(f"schema must be a mapping of column -> type, not {type(schema).__name__}")
+    bad = {k: v for k, v in schema.items() if v not in SCHEMA_TYPES}
+    if bad:
+        raise RuleError(f"schema types must be one of {', '.join(SCHEMA_TYPES)}; got {bad}")
+
+
+def _summary(label: str, problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"{label}: {problems[0]}"
+    items = "\n".join("  - " + p.replace("\n", "\n    ") for p in problems)
+    return f"{label}: {len(problems)} problems:\n{items}"
+
+
+# --------------------------------------------------------------------------- validation
+
+class _Builder:
+    """Checks a parsed TOML document, collecting every problem before giving up."""
+
+    def __init__(self, data: dict, schema: Mapping[str, str], overrides: dict[str, Any]):
+        self.data, self.schema, self.overrides = data, dict(schema), overrides
+        self.problems: list[str] = []
+        self.seen: set[str] = set()
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def keys(self, table: Mapping, spec: Mapping[str, bool], where: str) -> None:
+        for key, required in spec.items():
+            if required and key not in table:
+                self.fail(f"{where}missing key '{key}'")
+        for key in table:
+            if key not in spec:
+                self.fail(f"{where}unknown key '{key}'{_suggest(key, spec)}")
+
+    def get(self, table: Mapping, key: str, kind: type | tuple, where: str, what: str) -> Any:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, kind) or isinstance(value, datetime) or (
+                isinstance(value, str) and not value.strip()):
+            hint = " (write TOML dates without quotes)" if kind is date and isinstance(
+                value, str) else ""
+            self.fail(f"{where}'{key}' must be {what}, got {value!r}{hint}")
+            return None
+        return value
+
+    def run(self) -> RulePack:
+        d = self.data
+        self.keys(d, _PACK_KEYS, "")
+        name = self.get(d, "name", str, "", "text")
+        if name and not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            self.fail(f"'name' must be letters, digits, '_', '-' or '.', got {name!r}")
+        version = self.get(d, "version", str, "", "text like '1.0.0'")
+        if version and not _VERSION_RE.fullmatch(version):
+            self.fail(f"'version' must look like '1.0.0', got {version!r}")
+        start = self.get(d, "valid_from", date, "", "a TOML date like 2023-01-01")
+        end = self.get(d, "valid_to", date, "", "a TOML date like 2024-12-31")
+        if start and end and start > end:
+            self.fail(f"'valid_from' {start} is after 'valid_to' {end}")
+        titles = {lang: self.get(d, f"title_{lang}", str, "", "text") or ""
+                  for lang in ("zh", "en")}
+        cites = self.cites(d, "")
+        rules = self.rules(d.get("rules"), self.family_params(d.get("params", {})))
+        return RulePack(name or "", version or "", start or date.min, end,
+                        MappingProxyType(titles), cites, rules, MappingProxyType(self.schema),
+                        None, "", MappingProxyType(dict(self.overrides)))
+
+    def cites(self, table: Mapping, where: str) -> tuple[str, ...]:
+        value = table.get("cites", [])
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{where}'cites' must be text or a list of texts")
+            return ()
+        return tuple(value)
+
+    def param_table(self, table: Any, where: str) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            self.fail(f"{where} must be a table of parameters like {{ sliver_m2 = 1.0 }}")
+            return {}
+        good = {}
+        for key, value in table.items():
+            if not _PARAM_RE.fullmatch(key):
+                self.fail(f"{where}: parameter name {key!r} is not a plain name")
+            elif value_type(value) is None:
+                self.fail(f"{where}: parameter '{key}' = {value!r} must be a number, text, date, "
+                          "true/false or a list of one of these")
+            else:
+                good[key] = value
+        return good
+
+    def family_params(self, params: Any) -> dict[str, dict[str, Any]]:
+        if not isinstance(params, dict):
+            self.fail("'params' must be tables like [params.legality]")
+            return {}
+        return {fam: self.param_table(t, f"params.{fam}") for fam, t in params.items()}
+
+    def rules(self, raw: Any, family_params: dict[str, dict[str, Any]]) -> tuple[Rule, ...]:
+        if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+            if raw is not None:
+                self.fail("'rules' must be an array of tables: [[rules]]")
+            return ()
+        if not raw:
+            self.fail("the pack has no rules")
+        if len(raw) > MAX_RULES:
+            self.fail(f"the pack has {len(raw)} rules; the limit is {MAX_RULES}")
+            return ()
+        specs = [s for i, r in enumerate(raw) if (s := self.rule_spec(i, r)) is not None]
+        families = {s["family"] for s in specs}
+        for fam in family_params:
+            if fam not in families:
+                self.fail(f"params.{fam}: no rule has family '{fam}'{_suggest(fam, families)}")
+        for spec in specs:
+            self.resolve(spec, family_params.get(spec["family"], {}))
+        self.apply_overrides(specs)
+        compiled = (self.compile(s) for s in specs)
+        return tuple(r for r in compiled if r is not None)
+
+    def rule_spec(self, i: int, r: dict) -> dict[str, Any] | None:
+        rid = r.get("id")
+        where = f"rule {rid}: " if isinstance(rid, str) and rid else f"rules[{i}]: "
+        self.keys(r, _RULE_KEYS, where)
+        spec = {k: self.get(r, k, str, where, "text") for k in
+                ("id", "family", "verdict", "reason_zh", "reason_en", "when", "area")}
+        spec.update(where=where, cites=self.cites(r, where),
+                    params=self.param_table(r.get("params", {}), f"{where}params"))
+        rid, family, verdict = spec["id"], spec["family"], spec["verdict"]
+        if rid and not _ID_RE.fullmatch(rid):
+            self.fail(f"{where}id must look like 'family.name' (lowercase, digits, '_')")
+        elif rid and family and rid.split(".")[0] != family:
+            self.fail(f"{where}id must start with its family '{family}.'")
+        if family and not _FAMILY_RE.fullmatch(family):
+            self.fail(f"{where}family must be a lowercase name, got {family!r}")
+        if verdict and verdict not in VERDICTS:
+            self.fail(f"{where}verdict {verdict!r} is not one of {', '.join(VERDICTS)}"
+                      f"{_suggest(verdict, VERDICTS)}")
+        if rid in self.seen:
+            self.fail(f"{where}duplicate id '{rid}'")
+            return None
+        self.seen.add(rid)
+        required = ("id", "family", "verdict", "reason_zh", "reason_en", "when")
+        return spec if all(spec[k] for k in required) else None
+
+    def resolve(self, spec: dict, pack_values: Mapping[str, Any]) -> None:
+        params = dict(spec["params"])
+        for key, value in pack_values.items():
+            if key in params and not _same_type(params[key], value):
+                self.fail(f"params.{spec['family']}.{key}: {value_type(value)} does not match "
+                          f"the default of rule {spec['id']} ({value_type(params[key])})")
+                continue
+            params[key] = value
+        spec["params"] = params
+
+    def apply_overrides(self, specs: list[dict]) -> None:
+        by_id = {s["id"]: s for s in specs}
+        families = {s["family"] for s in specs}
+        for key in sorted(self.overrides, key=lambda k: str(k).rpartition(".")[0] in by_id):
+            value = self.overrides[key]
+            target, _, pname = key.rpartition(".") if isinstance(key, str) else ("", "", "")
+            if not target:
+                self.fail(f"override {key!r} must be family.param or rule_id.param")
+                continue
+            if target in by_id:
+                hits = [by_id[target]] if pname in by_id[target]["params"] else []
+            elif target in families:
+                hits = [s for s in specs if s["family"] == target and pname in s["params"]]
+            else:
+                self.fail(f"override {key!r}: no family or rule {target!r}"
+                          f"{_suggest(target, [*families, *by_id])}")
+                continue
+            if not hits:
+                scope = [by_id[target]] if target in by_id else specs
+                existing = sorted({f"{s['id'] if target in by_id else s['family']}.{p}"
+                                   for s in scope for p in s["params"]})
+                self.fail(f"override {key!r}: no parameter '{pname}' in {target}"
+                          f"{_suggest(key, existing)}; parameters that exist: "
+                          f"{', '.join(existing) or 'none'}"
+                          f"{'' if target in by_id else ' (or <rule id>.<param> for one rule)'}")
+            for spec in hits:
+                if not _same_type(spec["params"][pname], value):
+                    self.fail(f"override {key!r}: expected {value_type(spec['params'][pname])}, "
+                              f"got {value!r}")
+                    break
+                spec["params"][pname] = value
+
+    def compile(self, spec: dict) -> Rule | None:
+        where, params = spec["where"], MappingProxyType(spec["params"])
+        area = spec["area"]
+        if area is not None and self.schema.get(area) != "number":
+            hint = f" (it is {self.schema[area]})" if area in self.schema else _suggest(
+                area, [k for k, v in self.schema.items() if v == "number"])
+            self.fail(f"{where}area '{area}' must be a number fact{hint}")
+        for lang in ("zh", "en"):
+            self.placeholders(spec[f"reason_{lang}"], spec["params"], f"{where}reason_{lang}")
+        try:
+            cond = compile_expr(spec["when"], schema=self.schema, params=params,
+                                where=f"{where}when")
+        except ExprError as err:
+            self.fail(str(err))
+            return None
+        return Rule(spec["id"], spec["family"], spec["verdict"], spec["reason_zh"],
+                    spec["reason_en"], spec["cites"], cond, area, params)
+
+    def placeholders(self, template: str, params: Mapping[str, Any], where: str) -> None:
+        for m in _PLACEHOLDER_RE.finditer(template):
+            if m.group() in ("{{", "}}"):
+                continue
+            name = m.group(1)
+            if name is None:
+                self.fail(f"{where}: unmatched '{m.group()}' (write '{{{{' or '}}}}' for a brace)")
+                continue
+            try:
+                expr = compile_expr(name, schema=self.schema, params=params, want=None)
+                if not isinstance(expr.tree, Name):
+                    raise ExprError("only a fact, param.<name> or run.<name> may be used")
+            except ExprError as err:
+                self.fail(f"{where}: placeholder {{{name}}}: {err.reason}")
+
+
+def _same_type(old: Any, new: Any) -> bool:
+    a, b = value_type(old), value_type(new)
+    return b is not None and (a == b or ("list[null]" in (a, b) and a[:5] == b[:5] == "list["))
+
+
+# --------------------------------------------------------------------------- helpers
+
+def render_reason(template: str, values: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` placeholders from ``values`` (no format specs, no attribute access).
+
+    >>> render_reason("批准日期{d}，面积{a}平方米 {{x}}", {"d": date(2023, 5, 31), "a": 12.345})
+    '批准日期2023-05-31，面积12.35平方米 {x}'
+    """
+    def fill(m: re.Match) -> str:
+        if m.group(1) is None:
+            return m.group()[0]
+        return _text(values.get(m.group(1)))
+    return _PLACEHOLDER_RE.sub(fill, template)
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return "、".join(_text(x) for x in v)
+    if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
+        return "?"
+    if isinstance(v, date | pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def parse_set_option(option: str) -> tuple[str, Any]:
+    """Parse a CLI ``--set key=value``; the value is read as TOML, else kept as text.
+
+    >>> parse_set_option("legality.sliver_m2=5"), parse_set_option("x.codes=['01', '02']")
+    (('legality.sliver_m2', 5), ('x.codes', ['01', '02']))
+    >>> parse_set_option("x.note=no quotes needed")
+    ('x.note', 'no quotes needed')
+    """
+    key, sep, raw = option.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+", key, re.ASCII):
+        raise RuleError(f"--set {option!r}: expected family.param=value or rule_id.param=value")
+    try:
+        doc = tomllib.loads(f"v = {raw}")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return key, raw
+    return (key, doc["v"]) if list(doc) == ["v"] else (key, raw)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    m = _VERSION_RE.fullmatch(version)
+    return tuple(int(g or 0) for g in m.groups()) if m else (-1,)
+
+
+def select_pack_for_year(when: int | date, candidates: Iterable[RulePack]) -> RulePack:
+    """The pack in force for a year (or on a date).
+
+    Among packs whose validity overlaps the period, the newest (latest ``valid_from``,
+    then highest version) wins; if it does not cover the whole year, the year is split
+    between packs and a date must be given instead.
+    """
+    packs = list(candidates)
+    if isinstance(when, datetime):
+        when = when.date()
+    if isinstance(when, int) and not isinstance(when, bool):
+        first, last = date(when, 1, 1), date(when, 12, 31)
+    elif isinstance(when, date):
+        first = last = when
+    else:
+        raise TypeError(f"expected a year or a date, not {type(when).__name__}")
+    overlap = [p for p in packs
+               if p.valid_from <= last and (p.valid_to is None or p.valid_to >= first)]
+    listing = ", ".join(f"{p.name} {p.version} ({p.valid_from} – {p.valid_to or '…'})"
+                        for p in packs) or "none given"
+    if not overlap:
+        raise RuleError(f"no rule pack is valid in {when}; candidates: {listing}")
+    best = max(overlap, key=lambda p: (p.valid_from, _version_key(p.version)))
+    if not (best.covers(first) and best.covers(last)):
+        raise RuleError(f"{when} is split between rule packs ({listing}); pass a date instead")
+    return best
