@@ -1,0 +1,93 @@
+"""Code vocabularies kept as data: patch types (TBLX) and land-use classes (DLBM).
+
+The tables live in ``landcheck/data/*.csv`` so a bureau with another vocabulary
+can pass its own table instead of editing code. Codes are always text.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from landcheck.errors import DataWarning, InputError, format_ids
+
+__all__ = [
+    "LANDUSE_GROUPS",
+    "landuse_classes",
+    "landuse_group",
+    "patch_category",
+    "patch_types",
+]
+
+#: Land-use groups used in facts (``lu_<group>_m2`` columns), in report order.
+LANDUSE_GROUPS = ("farmland", "garden", "forest", "grass", "construction", "rural_road",
+                  "water", "pond", "facility", "unused", "other", "unknown")
+
+_OLD_CODE = re.compile(r"^\d{3}$")  # 二调 work codes such as 011, 104
+
+
+def _read_table(name: str, path) -> pd.DataFrame:
+    if path is None:
+        with resources.files("landcheck.data").joinpath(name).open("rb") as f:
+            df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    else:
+        df = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
+    df.columns = [c.strip() for c in df.columns]
+    if "code" not in df.columns:
+        raise InputError(f"{path or name}: vocabulary table needs a `code` column")
+    df["code"] = df["code"].str.strip()
+    dup = df["code"][df["code"].duplicated()]
+    if len(dup):
+        raise InputError(f"{path or name}: duplicate codes {format_ids(dup.unique())}")
+    return df.set_index("code")
+
+
+@lru_cache(maxsize=8)
+def patch_types(path=None) -> pd.DataFrame:
+    """The patch-type table (index ``code``; columns ``name_zh``, ``name_en``, ``category``)."""
+    return _read_table("patch_types.csv", path)
+
+
+@lru_cache(maxsize=8)
+def landuse_classes(path=None) -> pd.DataFrame:
+    """The land-use class table (index ``code``; columns ``name_zh``, ``group`` ...)."""
+    return _read_table("landuse_classes.csv", path)
+
+
+def patch_category(codes: pd.Series, *, table: pd.DataFrame | None = None) -> pd.Series:
+    """Category of each patch-type code; ``"unknown"`` for codes not in the table, null for nulls."""
+    table = patch_types() if table is None else table
+    text = codes.astype("string").str.strip()
+    cat = text.map(table["category"].to_dict())
+    return cat.where(text.isna() | cat.notna(), "unknown").astype("string")
+
+
+def landuse_group(codes: pd.Series, *, table: pd.DataFrame | None = None,
+                  source: str = "") -> pd.Series:
+    """Group of each land-use code (``farmland``, ``garden`` …).
+
+    A ``K`` code (``0201K``: adjustable land) takes the row of its own code when the
+    table lists it, else the group of its base code; whether K land counts as
+    farmland is a rule-pack policy, decided on the separate ``is_k`` fact.
+    Old three-digit codes (二调 numbering) are reported, never silently mapped.
+    """
+    table = landuse_classes() if table is None else table
+    text = codes.astype("string").str.strip().str.upper()
+    groups = table["group"].to_dict()
+    group = text.map(groups)
+    base = text.str.rstrip("K")
+    group = group.fillna(base.map(groups))
+    old = text.str.match(_OLD_CODE).fillna(False)
+    if old.any():
+        warnings.warn(
+            f"{source}: {int(old.sum())} land-use code(s) use the old three-digit numbering "
+            f"(e.g. {format_ids(text[old].unique(), limit=5)}); they are grouped as 'unknown'. "
+            "Convert the layer to GB/T 21010-2017 codes (rural road is 1006 there).",
+            DataWarning, stacklevel=2,
+        )
+    return group.where(text.isna() | group.notna(), "unknown").astype("string")
