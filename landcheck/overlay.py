@@ -1,0 +1,510 @@
+"""Patches × reference layers → facts: the only stage that touches geometry.
+
+For each patch and each reference role the overlay measures the intersection
+area (official ellipsoidal area, m²), the fraction of the patch, the ids hit and
+how many. Overlapping features inside one role are never double counted: the
+area of a patch on a role is the area of the union of its pieces. For the
+land-use layer it measures the area per land-class group and per planting
+attribute. For the covering roles (approvals, facility agriculture, temporary
+land) it builds the legal cover of the patch and the **remainder** (patch minus
+cover), with slivers thinner than the positional tolerance removed, and
+measures the remainder on permanent farmland, farmland and the red line.
+
+Everything is vectorised: an ``STRtree`` query gives the intersecting
+patch–feature pairs, one GEOS call clips all pairs (a pair whose feature
+contains the patch takes the patch as is), and per-patch unions are done only
+for patches hit by two or more features.
+
+Notes
+-----
+All geometries must already be in the run's working CRS (a projected CRS);
+areas are computed on the ellipsoid of that CRS's datum (see
+:func:`landcheck.area.official_area`). Fact columns are documented in
+:data:`FACT_DOCS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from landcheck.area import official_area
+from landcheck.vocab import LANDUSE_GROUPS, landuse_group, patch_category
+
+__all__ = ["FACT_DOCS", "ZONE_ROLES", "OverlayResult", "compute_facts", "fact_schema"]
+
+#: Roles measured as plain zones: area, fraction, ids, count.
+ZONE_ROLES = ("permanent_farmland", "eco_redline", "town_boundary", "village_zone",
+              "general_ag_zone", "forest", "geohazard", "minerals", "buildings")
+#: Roles that can make (part of) a patch legal.
+COVER_ROLES = ("approvals", "facility_ag", "temporary_land")
+#: Facility kinds that do not cover permanent farmland (DOMAIN §6).
+FACILITY_NOT_ON_PF = ("livestock", "aquaculture")
+PLANTING_CODES = ("LS", "FLS", "LYFL", "LLJZ", "XG", "WG")
+#: Canonical forest classes (map raw values with the layer's ``values`` table); others → other.
+FOREST_CLASSES = ("public_welfare_national", "public_welfare_provincial", "commercial", "other")
+
+FACT_DOCS: dict[str, str] = {
+    "area_m2": "official (ellipsoidal) area of the patch, m²",
+    "geom_ok": "patch geometry is a valid, non-empty polygon",
+    "geom_problem": "why the geometry cannot be judged (empty/invalid/not polygonal), else null",
+    "type_category": "category of the patch type code (patch_types.csv); 'unknown' if not listed",
+    "width_m": "strip width of the patch (equivalent-rectangle width from area and perimeter), m",
+    "<role>_m2": "area of the union of the role's features inside the patch, m²",
+    "<role>_frac": "<role>_m2 / area_m2",
+    "<role>_n": "number of the role's features hit",
+    "<role>_ids": "ids of the role's features hit (list)",
+    "lu_<group>_m2": "area of the patch on land-use parcels of that group, m²",
+    "lu_k_m2": "area on 'K' (adjustable) land-use codes, m²",
+    "lu_classes": "land-use codes hit (list)",
+    "planting_<code>_m2": "area on farmland with planting attribute <code> (LS, FLS …), m²",
+    "forest_<class>_m2": "area on forest of that class, m²",
+    "approved_m2": "area covered by approvals dated no later than the after-date, m²",
+    "approved_late_m2": "area covered only by approvals dated after the after-date (先建后批), m²",
+    "facility_m2": "area covered by facility-agriculture filings that count as cover, m²",
+    "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (not cover), m²",
+    "temporary_m2": "area covered by temporary-land approvals in force at the after-date, m²",
+    "temporary_expired_m2": "area covered only by temporary approvals expired at the after-date, m²",
+    "cover_m2": "union of all legal cover, m²",
+    "remainder_m2": "patch minus legal cover, slivers removed, m²",
+    "remainder_pf_m2": "remainder on permanent farmland, m²",
+    "remainder_farmland_m2": "remainder on farmland (land-use group farmland), m²",
+    "remainder_redline_m2": "remainder on the ecological red line, m²",
+}
+
+
+@dataclass
+class OverlayResult:
+    """Facts (one row per patch, same order as the patches) and the split geometries."""
+
+    facts: pd.DataFrame
+    cover: np.ndarray  # legal cover geometry per patch (None where no cover)
+    remainder: np.ndarray  # remainder geometry per patch (None where nothing remains)
+    schema: dict[str, str] = field(default_factory=dict)
+
+
+def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1) -> OverlayResult:
+    """Measure every patch against every reference layer.
+
+    Parameters
+    ----------
+    patches : GeoDataFrame
+        Patches with canonical columns (``id``, ``type``, ``after`` …), in ``crs``.
+    layers : dict of role → GeoDataFrame
+        Reference layers with canonical columns, in ``crs``.
+    crs : pyproj.CRS or str
+        The working (projected) CRS.
+    tolerance_m : float
+        Positional tolerance: remainder parts thinner than this are slivers.
+    """
+    geoms = np.asarray(patches.geometry.values, dtype=object)
+    facts = _patch_base(patches, geoms, crs)
+    ok = facts["geom_ok"].to_numpy()
+    work = np.where(ok, geoms, None)
+    unions: dict[str, np.ndarray] = {}
+    for role in ZONE_ROLES:
+        if role in layers:
+            cols, unions[role] = _zone_facts(work, layers[role], role, crs)
+            facts = facts.join(cols)
+    if "forest" in layers and "class" in layers["forest"].columns:
+        facts = facts.join(_class_facts(work, layers["forest"], "forest", crs))
+    if "landuse" in layers:
+        facts = facts.join(_landuse_facts(work, layers["landuse"], crs))
+    cover, remainder, cols = _cover_facts(work, patches, layers, unions, crs, tolerance_m)
+    facts = facts.join(cols)
+    facts = _complete(_fractions(facts))
+    return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema())
+
+
+# ---------------------------------------------------------------- patch base
+
+
+def _patch_base(patches, geoms, crs) -> pd.DataFrame:
+    n = len(geoms)
+    missing = shapely.is_missing(geoms)
+    empty = missing | shapely.is_empty(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    valid = ~missing & shapely.is_valid(geoms)
+    problem = np.full(n, None, dtype=object)
+    problem[~polygonal & ~empty] = "not a polygon"
+    problem[~valid & ~empty] = "invalid geometry"
+    problem[empty] = "empty geometry"
+    ok = ~empty & polygonal & valid
+    facts = pd.DataFrame(index=pd.RangeIndex(n))
+    for col in ("id", "township", "type", "class", "approval", "level", "note"):
+        if col in patches.columns:
+            facts[col] = patches[col].astype("string").to_numpy()
+    for col in ("before", "after", "issued"):
+        if col in patches.columns:
+            facts[col] = pd.to_datetime(patches[col].to_numpy(), errors="coerce")
+    if "area" in patches.columns:
+        facts["reported_area_m2"] = pd.to_numeric(patches["area"], errors="coerce").to_numpy()
+    facts["geom_ok"] = ok
+    facts["geom_problem"] = pd.array(problem, dtype="string")
+    area = np.zeros(n)
+    area[ok] = official_area(geoms[ok], crs=crs)
+    facts["area_m2"] = area
+    if "type" in facts.columns:
+        facts["type_category"] = patch_category(facts["type"])
+    facts["width_m"] = _strip_width(np.where(ok, geoms, None))
+    return facts
+
+
+def _strip_width(geoms) -> np.ndarray:
+    """Equivalent-rectangle width: the w with w·(P/2 − w) = A (exact for rectangles and
+    constant-width L shapes), NaN where no real solution (compact blobs)."""
+    a = shapely.area(geoms)
+    p = shapely.length(geoms)
+    half = p / 2.0
+    disc = half * half - 4.0 * a
+    with np.errstate(invalid="ignore"):
+        w = (half - np.sqrt(np.where(disc >= -1e-6 * half * half, np.maximum(disc, 0), np.nan))) / 2
+    return np.where(np.isfinite(w) & (a > 0), w, np.nan)
+
+
+# ---------------------------------------------------------------- pair machinery
+
+
+def _pairs(work, ref_geoms):
+    tree = shapely.STRtree(ref_geoms)
+    pi, ri = tree.query(work, predicate="intersects")
+    return pi, ri
+
+
+def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
+    """Piece of each patch inside each paired feature; whole patch where contained."""
+    a = work[pi]
+    b = ref_geoms[ri]
+    inside = shapely.contains_properly(b, a)
+    out = a.copy()
+    rest = ~inside
+    if rest.any():
+        out[rest] = shapely.intersection(a[rest], b[rest])
+    return out
+
+
+def _union_by(pieces, pi, n) -> np.ndarray:
+    """Union of the pieces of each patch (None where a patch has none)."""
+    out = np.full(n, None, dtype=object)
+    if len(pi) == 0:
+        return out
+    counts = np.bincount(pi, minlength=n)
+    single = counts[pi] == 1
+    out[pi[single]] = pieces[single]
+    multi = ~single
+    if multi.any():
+        mpi, mpieces = pi[multi], pieces[multi]
+        order = np.argsort(mpi, kind="stable")
+        mpi, mpieces = mpi[order], mpieces[order]
+        starts = np.flatnonzero(np.r_[True, mpi[1:] != mpi[:-1]])
+        for s, e in zip(starts, np.r_[starts[1:], len(mpi)], strict=True):
+            out[mpi[s]] = shapely.union_all(mpieces[s:e])
+    return out
+
+
+def _sum_by(values, pi, n) -> np.ndarray:
+    return np.bincount(pi, weights=values, minlength=n) if len(pi) else np.zeros(n)
+
+
+def _lists_by(values, pi, n) -> list:
+    out = [[] for _ in range(n)]
+    for p, v in zip(pi.tolist(), values.tolist(), strict=True):
+        if v not in out[p]:
+            out[p].append(v)
+    return out
+
+
+def _area(geoms, crs) -> np.ndarray:
+    out = np.zeros(len(geoms))
+    has = ~shapely.is_missing(geoms)
+    if has.any():
+        out[has] = official_area(geoms[has], crs=crs)
+    return out
+
+
+def _ids(ref, ri) -> np.ndarray:
+    if "id" in ref.columns:
+        return ref["id"].astype("string").to_numpy(dtype=object)[ri]
+    return ref.index.to_numpy()[ri].astype(str)
+
+
+# ---------------------------------------------------------------- roles
+
+
+def _zone_facts(work, ref, role, crs):
+    n = len(work)
+    ref_geoms = np.asarray(ref.geometry.values, dtype=object)
+    pi, ri = _pairs(work, ref_geoms)
+    union = _union_by(_clip(work, ref_geoms, pi, ri), pi, n)
+    cols = pd.DataFrame(index=pd.RangeIndex(n))
+    cols[f"{role}_m2"] = _area(union, crs)
+    cols[f"{role}_n"] = np.bincount(pi, minlength=n) if len(pi) else np.zeros(n, dtype=int)
+    cols[f"{role}_ids"] = _lists_by(_ids(ref, ri), pi, n)
+    return cols, union
+
+
+def _class_facts(work, ref, role, crs) -> pd.DataFrame:
+    """Area per canonical class of the role's ``class`` field (``forest_<class>_m2``)."""
+    n = len(work)
+    cols = pd.DataFrame(index=pd.RangeIndex(n))
+    classes = ref["class"].astype("string").fillna("other")
+    classes = classes.where(classes.isin(FOREST_CLASSES), "other")
+    for value in FOREST_CLASSES:
+        sub = ref[(classes == value).to_numpy()]
+        geoms = np.asarray(sub.geometry.values, dtype=object)
+        pi, ri = _pairs(work, geoms)
+        cols[f"{role}_{value}_m2"] = _area(_union_by(_clip(work, geoms, pi, ri), pi, n), crs)
+    return cols
+
+
+def _landuse_facts(work, ref, crs) -> pd.DataFrame:
+    """Area per land-use group and planting attribute. The layer must be a coverage
+    (no overlaps), so pieces are summed without a union."""
+    n = len(work)
+    ref_geoms = np.asarray(ref.geometry.values, dtype=object)
+    pi, ri = _pairs(work, ref_geoms)
+    piece_area = _area(_clip(work, ref_geoms, pi, ri), crs)
+    codes = ref["class"].astype("string").str.strip().str.upper()
+    group = landuse_group(codes, source="landuse").to_numpy(dtype=object)[ri]
+    cols = pd.DataFrame(index=pd.RangeIndex(n))
+    for g in LANDUSE_GROUPS:
+        cols[f"lu_{g}_m2"] = _sum_by(np.where(group == g, piece_area, 0.0), pi, n)
+    is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
+    cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
+    cols["lu_classes"] = _lists_by(codes.to_numpy(dtype=object)[ri], pi, n)
+    if "planting" in ref.columns:
+        planting = ref["planting"].astype("string").str.strip().str.upper().to_numpy(dtype=object)[ri]
+        for code in PLANTING_CODES:
+            cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
+    return cols
+
+
+# ---------------------------------------------------------------- cover and remainder
+
+
+def _dated_pieces(work, ref, after, date_ok):
+    """Clip pairs and split them by a date condition ``date_ok(pairs) -> bool mask``."""
+    ref_geoms = np.asarray(ref.geometry.values, dtype=object)
+    pi, ri = _pairs(work, ref_geoms)
+    pieces = _clip(work, ref_geoms, pi, ri)
+    return pi, ri, pieces, date_ok(pi, ri)
+
+
+def _cover_facts(work, patches, layers, unions, crs, tolerance_m):
+    n = len(work)
+    after = (pd.to_datetime(patches["after"], errors="coerce").to_numpy()
+             if "after" in patches.columns else np.full(n, np.datetime64("NaT")))
+    cols = pd.DataFrame(index=pd.RangeIndex(n))
+    parts: list[np.ndarray] = []
+    if "approvals" in layers:
+        parts += _approval_cover(work, layers["approvals"], after, cols, crs)
+    if "facility_ag" in layers:
+        parts += _facility_cover(work, layers["facility_ag"], after, unions, cols, crs)
+    if "temporary_land" in layers:
+        parts += _temporary_cover(work, layers["temporary_land"], after, cols, crs)
+    cover = _union_rows(parts, n)
+    remainder = _remainder(work, cover, tolerance_m)
+    legal = np.where(shapely.is_missing(remainder), work, shapely.difference(work, _nz(remainder)))
+    legal = np.where(shapely.is_missing(cover), None, legal)
+    cols["cover_m2"] = _area(_polygonal(legal), crs)
+    cols["remainder_m2"] = _area(remainder, crs)
+    _remainder_on(remainder, unions, layers, cols, crs)
+    return _polygonal(legal), remainder, cols
+
+
+def _approval_cover(work, ref, after, cols, crs):
+    n = len(work)
+    date = pd.to_datetime(ref["date"], errors="coerce").to_numpy()
+    pi, ri, pieces, valid = _dated_pieces(
+        work, ref, after, lambda pi, ri: date[ri] <= after[pi])
+    late = ~valid & (date[ri] > after[pi])
+    ok_union = _union_by(pieces[valid], pi[valid], n)
+    late_union = _union_by(pieces[late], pi[late], n)
+    late_only = np.where(shapely.is_missing(ok_union), late_union,
+                         shapely.difference(_nz(late_union), _nz(ok_union)))
+    cols["approved_m2"] = _area(ok_union, crs)
+    cols["approved_late_m2"] = _area(np.where(shapely.is_missing(late_union), None, late_only), crs)
+    ids = _ids(ref, ri)
+    cols["approval_ids"] = _lists_by(ids[valid], pi[valid], n)
+    cols["approval_late_ids"] = _lists_by(ids[late], pi[late], n)
+    return [ok_union]
+
+
+def _facility_cover(work, ref, after, unions, cols, crs):
+    n = len(work)
+    date = (pd.to_datetime(ref["date"], errors="coerce").to_numpy() if "date" in ref.columns
+            else np.full(len(ref), np.datetime64("NaT")))
+    kind = (ref["kind"].astype("string").fillna("").to_numpy(dtype=object) if "kind" in ref.columns
+            else np.full(len(ref), "", dtype=object))
+    pi, ri, pieces, ok = _dated_pieces(
+        work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi]))
+    restricted = np.isin(kind[ri], FACILITY_NOT_ON_PF)
+    free = _union_by(pieces[ok & ~restricted], pi[ok & ~restricted], n)
+    limited = _union_by(pieces[ok & restricted], pi[ok & restricted], n)
+    pf = unions.get("permanent_farmland", np.full(n, None, dtype=object))
+    on_pf = np.where(shapely.is_missing(limited) | shapely.is_missing(pf), None,
+                     shapely.intersection(_nz(limited), _nz(pf)))
+    limited_ok = np.where(shapely.is_missing(on_pf), limited, shapely.difference(_nz(limited), _nz(on_pf)))
+    cover = _union_rows([free, limited_ok], n)
+    cols["facility_m2"] = _area(_polygonal(cover), crs)
+    cols["facility_on_pf_m2"] = _area(_polygonal(on_pf), crs)
+    cols["facility_ids"] = _lists_by(_ids(ref, ri)[ok], pi[ok], n)
+    return [cover]
+
+
+def _temporary_cover(work, ref, after, cols, crs):
+    n = len(work)
+    start = pd.to_datetime(ref["start"], errors="coerce").to_numpy()
+    end = pd.to_datetime(ref["end"], errors="coerce").to_numpy()
+    pi, ri, pieces, ok = _dated_pieces(
+        work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri]))
+    expired = ~ok & (end[ri] < after[pi])
+    in_force = _union_by(pieces[ok], pi[ok], n)
+    exp_union = _union_by(pieces[expired], pi[expired], n)
+    exp_only = np.where(shapely.is_missing(in_force), exp_union,
+                        shapely.difference(_nz(exp_union), _nz(in_force)))
+    cols["temporary_m2"] = _area(in_force, crs)
+    cols["temporary_expired_m2"] = _area(np.where(shapely.is_missing(exp_union), None, exp_only), crs)
+    cols["temporary_ids"] = _lists_by(_ids(ref, ri)[ok], pi[ok], n)
+    return [in_force]
+
+
+def _nz(geoms):
+    """Replace None by an empty geometry so binary GEOS calls stay vectorised."""
+    return np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+
+
+def _polygonal(geoms) -> np.ndarray:
+    """Keep polygonal parts only; None where nothing of area remains."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    has = ~shapely.is_missing(geoms)
+    if not has.any():
+        return out
+    g = geoms[has]
+    tid = shapely.get_type_id(g)
+    mixed = ~np.isin(tid, [3, 6])
+    if mixed.any():
+        parts, idx = shapely.get_parts(g[mixed], return_index=True)
+        keep = np.isin(shapely.get_type_id(parts), [3, 6])
+        fixed = np.full(mixed.sum(), None, dtype=object)
+        if keep.any():
+            coll = shapely.multipolygons(shapely.get_parts(parts[keep]), indices=idx[keep])
+            fixed[np.unique(idx[keep])] = coll
+        g = g.copy()
+        g[mixed] = fixed
+    g = np.where(shapely.is_missing(g) | shapely.is_empty(_nz(g)) | (shapely.area(_nz(g)) == 0), None, g)
+    out[has] = g
+    return out
+
+
+def _union_rows(parts: list[np.ndarray], n: int) -> np.ndarray:
+    """Row-wise union of several per-patch geometry arrays."""
+    out = np.full(n, None, dtype=object)
+    for arr in parts:
+        both = ~shapely.is_missing(out) & ~shapely.is_missing(arr)
+        only = shapely.is_missing(out) & ~shapely.is_missing(arr)
+        out[only] = arr[only]
+        if both.any():
+            out[both] = shapely.union(out[both], arr[both])
+    return _polygonal(out)
+
+
+def _remainder(work, cover, tolerance_m) -> np.ndarray:
+    """Patch minus cover, with parts thinner than the tolerance removed (opening)."""
+    has = ~shapely.is_missing(work)
+    rem = np.where(shapely.is_missing(cover), work, None)
+    both = has & ~shapely.is_missing(cover)
+    if both.any():
+        rem[both] = shapely.difference(work[both], cover[both])
+    rem = _polygonal(rem)
+    if tolerance_m > 0:
+        has_rem = ~shapely.is_missing(rem)
+        d = tolerance_m / 2.0
+        opened = shapely.buffer(shapely.buffer(rem[has_rem], -d, join_style="mitre"), d,
+                                join_style="mitre")
+        rem[has_rem] = shapely.intersection(rem[has_rem], opened)
+        rem = _polygonal(rem)
+    return rem
+
+
+def _remainder_on(remainder, unions, layers, cols, crs) -> None:
+    n = len(remainder)
+    for role, col in (("permanent_farmland", "remainder_pf_m2"), ("eco_redline", "remainder_redline_m2")):
+        if role in unions:
+            u = unions[role]
+            both = ~shapely.is_missing(remainder) & ~shapely.is_missing(u)
+            inter = np.full(n, None, dtype=object)
+            inter[both] = shapely.intersection(remainder[both], u[both])
+            cols[col] = _area(_polygonal(inter), crs)
+    if "landuse" in layers:
+        ref = layers["landuse"]
+        farm = landuse_group(ref["class"], source="landuse").to_numpy(dtype=object) == "farmland"
+        geoms = np.asarray(ref.geometry.values, dtype=object)[farm]
+        pi, ri = _pairs(remainder, geoms)
+        pieces = _polygonal(_clip(remainder, geoms, pi, ri))
+        cols["remainder_farmland_m2"] = _sum_by(_area(pieces, crs), pi, n)
+
+
+def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
+    area = facts["area_m2"].to_numpy()
+    names = [f"{r}_m2" for r in ZONE_ROLES] + [f"lu_{g}_m2" for g in LANDUSE_GROUPS] + [
+        "cover_m2", "remainder_m2"]
+    extra = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for col in names:
+            if col in facts.columns:
+                extra[col[:-3] + "_frac"] = np.where(area > 0, facts[col].to_numpy() / area, np.nan)
+    return pd.concat([facts, pd.DataFrame(extra, index=facts.index)], axis=1)
+
+
+def fact_schema() -> dict[str, str]:
+    """Every fact column :func:`compute_facts` produces, with its type for the rule checker
+    (``number``, ``text``, ``date``, ``bool`` or ``list``). It does not depend on the data, so a
+    rule pack can be checked before anything is read; facts of roles that are not configured
+    are null (and rules on them cannot fire)."""
+    schema = {c: "text" for c in ("id", "township", "type", "class", "approval", "level", "note",
+                                  "type_category", "geom_problem")}
+    schema.update({c: "date" for c in ("before", "after", "issued")})
+    schema.update({"geom_ok": "bool", "area_m2": "number", "reported_area_m2": "number",
+                   "width_m": "number"})
+    for role in ZONE_ROLES:
+        schema.update({f"{role}_m2": "number", f"{role}_frac": "number", f"{role}_n": "number",
+                       f"{role}_ids": "list"})
+    schema.update({f"forest_{c}_m2": "number" for c in FOREST_CLASSES})
+    for g in LANDUSE_GROUPS:
+        schema.update({f"lu_{g}_m2": "number", f"lu_{g}_frac": "number"})
+    schema.update({"lu_k_m2": "number", "lu_classes": "list"})
+    schema.update({f"planting_{c}_m2": "number" for c in PLANTING_CODES})
+    schema.update({c: "number" for c in (
+        "approved_m2", "approved_late_m2", "facility_m2", "facility_on_pf_m2", "temporary_m2",
+        "temporary_expired_m2", "cover_m2", "cover_frac", "remainder_m2", "remainder_frac",
+        "remainder_pf_m2", "remainder_farmland_m2", "remainder_redline_m2")})
+    schema.update({c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids",
+                                       "temporary_ids")})
+    return schema
+
+
+def _complete(facts: pd.DataFrame) -> pd.DataFrame:
+    """Add every schema column that is missing (null), in schema order."""
+    schema = fact_schema()
+    n = len(facts)
+    extra = {}
+    for col, kind in schema.items():
+        if col in facts.columns:
+            continue
+        if kind == "number":
+            extra[col] = np.full(n, np.nan)
+        elif kind == "date":
+            extra[col] = pd.Series(pd.NaT, index=facts.index, dtype="datetime64[ns]")
+        elif kind == "list":
+            extra[col] = pd.Series([[] for _ in range(n)], index=facts.index, dtype=object)
+        elif kind == "text":
+            extra[col] = pd.array([None] * n, dtype="string")
+        else:
+            extra[col] = pd.array([None] * n, dtype="boolean")
+    out = pd.concat([facts, pd.DataFrame(extra, index=facts.index)], axis=1)
+    return out[list(schema) + [c for c in out.columns if c not in schema]]
