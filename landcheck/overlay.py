@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from landcheck.area import official_area
-from landcheck.vocab import LANDUSE_GROUPS, landuse_group, patch_category
+from landcheck.vocab import LANDUSE_GROUPS, landuse_group, patch_category, temporary_uses
 
 __all__ = ["FACT_DOCS", "ZONE_ROLES", "OverlayResult", "compute_facts", "fact_schema"]
 
@@ -111,9 +111,14 @@ def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1) -> Ov
             facts = facts.join(cols)
     if "forest" in layers and "class" in layers["forest"].columns:
         facts = facts.join(_class_facts(work, layers["forest"], "forest", crs))
+    built = np.full(len(work), None, dtype=object)
     if "landuse" in layers:
-        facts = facts.join(_landuse_facts(work, layers["landuse"], crs))
-    cover, remainder, cols = _cover_facts(work, patches, layers, unions, crs, tolerance_m)
+        cols, built = _landuse_facts(work, layers["landuse"], unions.get("permanent_farmland"), crs)
+        facts = facts.join(cols)
+    category = (facts["type_category"].astype(object).to_numpy() if "type_category" in facts
+                else np.full(len(work), None, dtype=object))
+    cover, remainder, cols = _cover_facts(work, patches, category, layers, unions, built, crs,
+                                          tolerance_m)
     facts = facts.join(cols)
     facts = _complete(_fractions(facts))
     return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema())
@@ -260,13 +265,15 @@ def _class_facts(work, ref, role, crs) -> pd.DataFrame:
     return cols
 
 
-def _landuse_facts(work, ref, crs) -> pd.DataFrame:
-    """Area per land-use group and planting attribute. The layer must be a coverage
-    (no overlaps), so pieces are summed without a union."""
+def _landuse_facts(work, ref, pf_union, crs):
+    """Area per land-use group and planting attribute, farmland on permanent farmland, and the
+    existing construction land under each patch (geometry, for the remainder). The layer must
+    be a coverage (no overlaps), so pieces are summed without a union."""
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
     pi, ri = _pairs(work, ref_geoms)
-    piece_area = _area(_clip(work, ref_geoms, pi, ri), crs)
+    pieces = _clip(work, ref_geoms, pi, ri)
+    piece_area = _area(pieces, crs)
     codes = ref["class"].astype("string").str.strip().str.upper()
     group = landuse_group(codes, source="landuse").to_numpy(dtype=object)[ri]
     cols = pd.DataFrame(index=pd.RangeIndex(n))
@@ -275,11 +282,28 @@ def _landuse_facts(work, ref, crs) -> pd.DataFrame:
     is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
     cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
     cols["lu_classes"] = _lists_by(codes.to_numpy(dtype=object)[ri], pi, n)
-    if "planting" in ref.columns:
-        planting = ref["planting"].astype("string").str.strip().str.upper().to_numpy(dtype=object)[ri]
-        for code in PLANTING_CODES:
-            cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
-    return cols
+    planting = (ref["planting"].astype("string").str.strip().str.upper().to_numpy(dtype=object)[ri]
+                if "planting" in ref.columns else np.full(len(ri), None, dtype=object))
+    for code in PLANTING_CODES:
+        cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
+    farm = group == "farmland"
+    on_pf = _on(pieces, pf_union, pi, crs) if pf_union is not None else np.zeros(len(pi))
+    cols["lu_farmland_pf_m2"] = _sum_by(np.where(farm, on_pf, 0.0), pi, n)
+    cols["planting_FLS_pf_m2"] = _sum_by(np.where(farm & (planting == "FLS"), on_pf, 0.0), pi, n)
+    cols["general_farmland_m2"] = cols["lu_farmland_m2"] - cols["lu_farmland_pf_m2"]
+    built = _union_by(pieces[group == "construction"], pi[group == "construction"], n)
+    return cols, built
+
+
+def _on(pieces, union, pi, crs) -> np.ndarray:
+    """Area of each piece inside the per-patch ``union`` geometry."""
+    target = union[pi]
+    both = ~shapely.is_missing(target) & ~shapely.is_missing(pieces)
+    out = np.zeros(len(pieces))
+    if both.any():
+        inter = shapely.intersection(pieces[both], target[both])
+        out[both] = _area(_polygonal(inter), crs)
+    return out
 
 
 # ---------------------------------------------------------------- cover and remainder
@@ -293,29 +317,49 @@ def _dated_pieces(work, ref, after, date_ok):
     return pi, ri, pieces, date_ok(pi, ri)
 
 
-def _cover_facts(work, patches, layers, unions, crs, tolerance_m):
+def _cover_facts(work, patches, category, layers, unions, built, crs, tolerance_m):
+    """Legal cover, the parts excluded from the remainder, and the remainder itself.
+
+    remainder = patch − cover − later approvals − existing construction land, with parts
+    thinner than ``tolerance_m`` removed. ``cut_m`` is the length of the line between the
+    remainder and the rest of the patch: (P(remainder) + P(rest) − P(patch)) / 2.
+    """
     n = len(work)
     after = (pd.to_datetime(patches["after"], errors="coerce").to_numpy()
              if "after" in patches.columns else np.full(n, np.datetime64("NaT")))
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    parts: list[np.ndarray] = []
+    covers: list[np.ndarray] = []
+    late = np.full(n, None, dtype=object)
     if "approvals" in layers:
-        parts += _approval_cover(work, layers["approvals"], after, cols, crs)
+        ok_union, late = _approval_cover(work, layers["approvals"], after, cols, crs)
+        covers.append(ok_union)
     if "facility_ag" in layers:
-        parts += _facility_cover(work, layers["facility_ag"], after, unions, cols, crs)
+        covers.append(_facility_cover(work, layers["facility_ag"], after, unions, cols, crs))
     if "temporary_land" in layers:
-        parts += _temporary_cover(work, layers["temporary_land"], after, cols, crs)
-    cover = _union_rows(parts, n)
-    remainder = _remainder(work, cover, tolerance_m)
-    legal = np.where(shapely.is_missing(remainder), work, shapely.difference(work, _nz(remainder)))
-    legal = np.where(shapely.is_missing(cover), None, legal)
-    cols["cover_m2"] = _area(_polygonal(legal), crs)
+        covers.append(_temporary_cover(work, layers["temporary_land"], after, category, cols, crs))
+    cover = _union_rows(covers, n)
+    excluded = _union_rows([cover, late, built], n)
+    remainder = _remainder(work, excluded, tolerance_m)
+    cols["cover_m2"] = _area(cover, crs)
+    cols["built_m2"] = _area(_polygonal(built), crs)
     cols["remainder_m2"] = _area(remainder, crs)
+    cols["cut_m"] = _cut_length(work, remainder)
     _remainder_on(remainder, unions, layers, cols, crs)
-    return _polygonal(legal), remainder, cols
+    return cover, remainder, cols
+
+
+def _cut_length(work, remainder) -> np.ndarray:
+    has = ~shapely.is_missing(work) & ~shapely.is_missing(remainder)
+    out = np.zeros(len(work))
+    if has.any():
+        rest = shapely.difference(work[has], remainder[has])
+        total = shapely.length(work[has])
+        out[has] = np.maximum((shapely.length(remainder[has]) + shapely.length(rest) - total) / 2, 0)
+    return out
 
 
 def _approval_cover(work, ref, after, cols, crs):
+    """Approvals dated on or before the after-date cover; later ones are 先建后批."""
     n = len(work)
     date = pd.to_datetime(ref["date"], errors="coerce").to_numpy()
     pi, ri, pieces, valid = _dated_pieces(
@@ -325,12 +369,14 @@ def _approval_cover(work, ref, after, cols, crs):
     late_union = _union_by(pieces[late], pi[late], n)
     late_only = np.where(shapely.is_missing(ok_union), late_union,
                          shapely.difference(_nz(late_union), _nz(ok_union)))
+    late_only = _polygonal(np.where(shapely.is_missing(late_union), None, late_only))
+    ok_union = _polygonal(ok_union)
     cols["approved_m2"] = _area(ok_union, crs)
-    cols["approved_late_m2"] = _area(np.where(shapely.is_missing(late_union), None, late_only), crs)
+    cols["approved_late_m2"] = _area(late_only, crs)
     ids = _ids(ref, ri)
     cols["approval_ids"] = _lists_by(ids[valid], pi[valid], n)
     cols["approval_late_ids"] = _lists_by(ids[late], pi[late], n)
-    return [ok_union]
+    return ok_union, late_only
 
 
 def _facility_cover(work, ref, after, unions, cols, crs):
@@ -352,24 +398,34 @@ def _facility_cover(work, ref, after, unions, cols, crs):
     cols["facility_m2"] = _area(_polygonal(cover), crs)
     cols["facility_on_pf_m2"] = _area(_polygonal(on_pf), crs)
     cols["facility_ids"] = _lists_by(_ids(ref, ri)[ok], pi[ok], n)
-    return [cover]
+    return cover
 
 
-def _temporary_cover(work, ref, after, cols, crs):
+def _temporary_cover(work, ref, after, category, cols, crs):
+    """Temporary approvals in force at the after-date cover a patch whose category their
+    approved use allows (``temporary_uses.csv``); in force but another use → use changed."""
     n = len(work)
     start = pd.to_datetime(ref["start"], errors="coerce").to_numpy()
     end = pd.to_datetime(ref["end"], errors="coerce").to_numpy()
-    pi, ri, pieces, ok = _dated_pieces(
+    pi, ri, pieces, in_force = _dated_pieces(
         work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri]))
-    expired = ~ok & (end[ri] < after[pi])
-    in_force = _union_by(pieces[ok], pi[ok], n)
+    if "use" in ref.columns:
+        allowed = temporary_uses()
+        use = ref["use"].astype("string").fillna("").to_numpy(dtype=object)
+        fits = np.array([category[p] in allowed.get(use[r], ()) for p, r in
+                         zip(pi.tolist(), ri.tolist(), strict=True)], dtype=bool)
+    else:
+        fits = np.ones(len(pi), dtype=bool)
+    ok = in_force & fits
+    expired = ~in_force & (end[ri] < after[pi])
+    cover = _polygonal(_union_by(pieces[ok], pi[ok], n))
+    bad = _union_by(pieces[in_force & ~fits], pi[in_force & ~fits], n)
     exp_union = _union_by(pieces[expired], pi[expired], n)
-    exp_only = np.where(shapely.is_missing(in_force), exp_union,
-                        shapely.difference(_nz(exp_union), _nz(in_force)))
-    cols["temporary_m2"] = _area(in_force, crs)
-    cols["temporary_expired_m2"] = _area(np.where(shapely.is_missing(exp_union), None, exp_only), crs)
-    cols["temporary_ids"] = _lists_by(_ids(ref, ri)[ok], pi[ok], n)
-    return [in_force]
+    cols["temporary_m2"] = _area(cover, crs)
+    cols["temporary_use_bad_m2"] = _area(_polygonal(bad), crs)
+    cols["temporary_expired_m2"] = _area(_polygonal(exp_union), crs)
+    cols["temporary_ids"] = _lists_by(_ids(ref, ri)[in_force], pi[in_force], n)
+    return cover
 
 
 def _nz(geoms):
@@ -451,6 +507,10 @@ def _remainder_on(remainder, unions, layers, cols, crs) -> None:
 
 def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
     area = facts["area_m2"].to_numpy()
+    if "lu_farmland_m2" in facts:
+        pf = facts["permanent_farmland_m2"] if "permanent_farmland_m2" in facts else 0.0
+        facts = facts.assign(farmland_or_pf_m2=facts["lu_farmland_m2"] + pf
+                             - facts["lu_farmland_pf_m2"])
     names = [f"{r}_m2" for r in ZONE_ROLES] + [f"lu_{g}_m2" for g in LANDUSE_GROUPS] + [
         "cover_m2", "remainder_m2"]
     extra = {}
@@ -480,9 +540,11 @@ def fact_schema() -> dict[str, str]:
     schema.update({"lu_k_m2": "number", "lu_classes": "list"})
     schema.update({f"planting_{c}_m2": "number" for c in PLANTING_CODES})
     schema.update({c: "number" for c in (
+        "lu_farmland_pf_m2", "planting_FLS_pf_m2", "general_farmland_m2", "farmland_or_pf_m2",
         "approved_m2", "approved_late_m2", "facility_m2", "facility_on_pf_m2", "temporary_m2",
-        "temporary_expired_m2", "cover_m2", "cover_frac", "remainder_m2", "remainder_frac",
-        "remainder_pf_m2", "remainder_farmland_m2", "remainder_redline_m2")})
+        "temporary_use_bad_m2", "temporary_expired_m2", "cover_m2", "cover_frac", "built_m2",
+        "remainder_m2", "remainder_frac", "cut_m", "remainder_pf_m2", "remainder_farmland_m2",
+        "remainder_redline_m2")})
     schema.update({c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids",
                                        "temporary_ids")})
     return schema

@@ -22,6 +22,7 @@ __all__ = [
     "landuse_group",
     "patch_category",
     "patch_types",
+    "temporary_uses",
 ]
 
 #: Land-use groups used in facts (``lu_<group>_m2`` columns), in report order.
@@ -51,6 +52,13 @@ def _read_table(name: str, path) -> pd.DataFrame:
 def patch_types(path=None) -> pd.DataFrame:
     """The patch-type table (index ``code``; columns ``name_zh``, ``name_en``, ``category``)."""
     return _read_table("patch_types.csv", path)
+
+
+@lru_cache(maxsize=8)
+def temporary_uses(path=None) -> dict[str, frozenset[str]]:
+    """Approved temporary use → patch categories that use allows (``temporary_uses.csv``)."""
+    table = _read_table("temporary_uses.csv", path)
+    return {use: frozenset(row.split()) for use, row in table["allowed_categories"].items()}
 
 
 @lru_cache(maxsize=8)

@@ -74,7 +74,8 @@ def test_approval_after_the_after_date_is_late_not_cover():
     f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
     assert f["approved_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)  # same day counts
     assert f["approved_late_m2"] == pytest.approx(oa(b(10, 0, 40, 50)), rel=1e-9)
-    assert f["remainder_m2"] == pytest.approx(oa(b(10, 0, 40, 50)), rel=1e-9)
+    # the late part is 先建后批, not an unapproved remainder
+    assert f["remainder_m2"] == pytest.approx(0.0, abs=1e-9)
     assert f["approval_late_ids"] == ["A1"]
 
 
@@ -85,7 +86,11 @@ def test_sliver_removed_by_tolerance(tolerance, expect_strip):
     f = compute_facts(p, layers, crs=CRS, tolerance_m=tolerance).facts.iloc[0]
     strip = oa(b(39.95, 0, 40, 50))
     assert f["remainder_m2"] == pytest.approx(strip if expect_strip else 0.0, rel=1e-6, abs=1e-9)
-    assert f["cover_m2"] + f["remainder_m2"] == pytest.approx(f["area_m2"], rel=1e-9)
+    assert f["cover_m2"] == pytest.approx(oa(b(0, 0, 39.95, 50)), rel=1e-9)
+    # a removed sliver counts as neither cover nor remainder
+    assert f["cover_m2"] + f["remainder_m2"] + (0 if expect_strip else strip) == pytest.approx(
+        f["area_m2"], rel=1e-9)
+    assert f["cut_m"] == pytest.approx(50.0 if expect_strip else 0.0, abs=1e-6)
 
 
 def test_facility_livestock_does_not_cover_permanent_farmland():
@@ -174,3 +179,40 @@ def test_input_not_mutated_and_order_kept():
     assert facts["id"].tolist() == ["P0", "P1", "P2"]
     assert np.allclose(facts["approved_m2"].to_numpy() > 0, [False, True, False])
     pd.testing.assert_frame_equal(p, before)
+
+
+def test_existing_construction_land_is_not_remainder_and_cut_length():
+    """Half homestead (0702), half farmland: only the farmland half remains; cut 50 m."""
+    p = patches(b(0, 0, 40, 50))
+    lu = frame({"id": ["1", "2"], "class": ["0702", "0103"]}, [b(-10, -10, 20, 60), b(20, -10, 60, 60)])
+    f = compute_facts(p, {"landuse": lu}, crs=CRS).facts.iloc[0]
+    assert f["built_m2"] == pytest.approx(oa(b(0, 0, 20, 50)), rel=1e-9)
+    assert f["remainder_m2"] == pytest.approx(oa(b(20, 0, 40, 50)), rel=1e-9)
+    assert f["cut_m"] == pytest.approx(50.0, rel=1e-9)
+    assert f["remainder_farmland_m2"] == pytest.approx(oa(b(20, 0, 40, 50)), rel=1e-9)
+
+
+@pytest.mark.parametrize("use, category, covered", [
+    ("haul_road", "20", False), ("haul_road", "YH", True), ("borrow_pit", "20", False),
+    ("site_camp", "20", True),
+])
+def test_temporary_cover_needs_a_fitting_use(use, category, covered):
+    p = patches(b(0, 0, 10, 10), type_=category)
+    tmp = frame({"id": ["T1"], "start": pd.to_datetime(["2023-01-01"]),
+                 "end": pd.to_datetime(["2024-01-01"]), "use": [use]}, [b(-5, -5, 15, 15)])
+    f = compute_facts(p, {"temporary_land": tmp}, crs=CRS).facts.iloc[0]
+    full = oa(b(0, 0, 10, 10))
+    assert f["temporary_m2"] == pytest.approx(full if covered else 0.0, rel=1e-9, abs=1e-9)
+    assert f["temporary_use_bad_m2"] == pytest.approx(0.0 if covered else full, rel=1e-9, abs=1e-9)
+
+
+def test_farmland_on_permanent_farmland_and_general_farmland():
+    p = patches(b(0, 0, 40, 50))
+    lu = frame({"id": ["1", "2"], "class": ["0101", "0201"], "planting": ["FLS", ""]},
+               [b(-10, -10, 30, 60), b(30, -10, 60, 60)])
+    pf = frame({"id": ["F"]}, [b(-10, -10, 10, 60)])
+    f = compute_facts(p, {"landuse": lu, "permanent_farmland": pf}, crs=CRS).facts.iloc[0]
+    assert f["lu_farmland_pf_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)
+    assert f["planting_FLS_pf_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)
+    assert f["general_farmland_m2"] == pytest.approx(oa(b(10, 0, 30, 50)), rel=1e-9)
+    assert f["farmland_or_pf_m2"] == pytest.approx(oa(b(0, 0, 30, 50)), rel=1e-9)

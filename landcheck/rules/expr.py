@@ -535,6 +535,13 @@ def _pick(take_first: Callable[[Any, Any], Any]) -> Callable[..., pd.Series]:
     return impl
 
 
+def _contains(s: pd.Series, parts: tuple[str, ...]) -> pd.Series:
+    out = pd.Series(False, index=s.index, dtype="boolean")
+    for part in parts:
+        out = out | s.str.contains(part, regex=False).astype("boolean")
+    return out.mask(s.isna())
+
+
 def _between(x: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
     inside = _compare(">=", x, low) & _compare("<=", x, high)
     return inside.mask(x.isna() | low.isna() | high.isna())
@@ -553,6 +560,9 @@ _FUNC_TABLE: list[tuple[str, Callable[..., pd.Series], str]] = [
     ("startswith(text: text, prefix: =text|list[text]) -> bool",
      lambda s, p: s.str.startswith(_prefixes(p)).astype("boolean"),
      "text starts with the prefix or with one of the prefixes"),
+    ("contains(text: text, part: =text|list[text]) -> bool",
+     lambda s, p: _contains(s, _prefixes(p)),
+     "text contains the part or one of the parts (plain text, no patterns)"),
     ("any_class(classes: list[text], codes: =text|list[text]) -> bool",
      lambda s, p: _map_list(s, lambda items: any(i.startswith(_prefixes(p)) for i in items)),
      "some element of the list column starts with one of the codes"),
