@@ -86,7 +86,8 @@ ROLES: dict[str, RoleSpec] = {
     "buildings": _role("建筑物", [], ["id", "kind"]),
     "projects": _role("土地整治项目", ["id", "kind"],
                       ["approved", "implemented", "accepted", "status", "paddy", "crop"]),
-    "development_plans": _role("成片开发方案", ["id"], ["kind", "use"]),
+    # one feature per land-use part of a plan; `plan` groups the parts (not unique)
+    "development_plans": _role("成片开发方案", ["plan"], ["id", "kind", "use", "name"]),
     "townships": _role("乡镇", ["id"], ["name"], id="XZQDM", name="XZQMC"),
     "geohazard": _role("地质灾害易发区", [], ["id", "class"]),
     "minerals": _role("压覆矿产", [], ["id", "class"]),
@@ -181,6 +182,30 @@ class LayerSet:
     def read(self, role: str):
         """Read one role's layer with canonical field names."""
         return self.spec(role).read()
+
+    def patch_spec(self, path=None, *, layer=None) -> LayerSpec:
+        """The patches spec, or one for another patch file read the same way (same field
+        mapping and options), checked against that file's fields."""
+        if path is None:
+            if self.patches is None:
+                raise InputError(f"{self.source or 'layer set'}: no [patches] table; give the "
+                                 "patch file explicitly")
+            return self.patches
+        table: dict[str, Any] = {"path": str(path)}
+        if self.patches is not None:
+            base = self.patches
+            table.update(fields=dict(base.fields), values={k: dict(v) for k, v in base.values.items()},
+                         on_invalid=base.on_invalid, zone_width=base.zone_width)
+            for key in ("encoding", "crs", "zone", "central_meridian"):
+                if getattr(base, key) is not None:
+                    table[key] = getattr(base, key)
+        if layer is not None:
+            table["layer"] = layer
+        problems: list[str] = []
+        spec = _layer_spec("patches", table, Path.cwd(), problems)
+        if problems:
+            raise ConfigError(str(path), problems)
+        return spec
 
     @classmethod
     def from_config(cls, path) -> LayerSet:
@@ -294,7 +319,7 @@ def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
     if cm is not None and (not isinstance(cm, int | float) or isinstance(cm, bool) or not 70 <= cm <= 140):
         problems.append(f"{where}.central_meridian: must be degrees east such as 117, got {cm!r}")
     opts["central_meridian"] = cm
-    on_invalid = table.get("on_invalid", "raise")
+    on_invalid = table.get("on_invalid", "warn" if where == "patches" else "raise")
     if on_invalid not in _ON_INVALID:
         problems.append(f"{where}.on_invalid: must be one of {', '.join(_ON_INVALID)}, got {on_invalid!r}")
     opts["on_invalid"] = on_invalid

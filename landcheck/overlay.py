@@ -232,7 +232,7 @@ def _area(geoms, crs) -> np.ndarray:
 
 def _ids(ref, ri) -> np.ndarray:
     if "id" in ref.columns:
-        return ref["id"].astype("string").to_numpy(dtype=object)[ri]
+        return ref["id"].astype("string").fillna("").to_numpy(dtype=object)[ri]
     return ref.index.to_numpy()[ri].astype(str)
 
 
@@ -255,7 +255,7 @@ def _class_facts(work, ref, role, crs) -> pd.DataFrame:
     """Area per canonical class of the role's ``class`` field (``forest_<class>_m2``)."""
     n = len(work)
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    classes = ref["class"].astype("string").fillna("other")
+    classes = ref["class"].astype("string").fillna("other").astype(object)
     classes = classes.where(classes.isin(FOREST_CLASSES), "other")
     for value in FOREST_CLASSES:
         sub = ref[(classes == value).to_numpy()]
@@ -275,14 +275,15 @@ def _landuse_facts(work, ref, pf_union, crs):
     pieces = _clip(work, ref_geoms, pi, ri)
     piece_area = _area(pieces, crs)
     codes = ref["class"].astype("string").str.strip().str.upper()
-    group = landuse_group(codes, source="landuse").to_numpy(dtype=object)[ri]
+    group = landuse_group(codes, source="landuse").fillna("unknown").to_numpy(dtype=object)[ri]
     cols = pd.DataFrame(index=pd.RangeIndex(n))
     for g in LANDUSE_GROUPS:
         cols[f"lu_{g}_m2"] = _sum_by(np.where(group == g, piece_area, 0.0), pi, n)
     is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
     cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
-    cols["lu_classes"] = _lists_by(codes.to_numpy(dtype=object)[ri], pi, n)
-    planting = (ref["planting"].astype("string").str.strip().str.upper().to_numpy(dtype=object)[ri]
+    cols["lu_classes"] = _lists_by(codes.fillna("").to_numpy(dtype=object)[ri], pi, n)
+    planting = (ref["planting"].astype("string").str.strip().str.upper().fillna("")
+                .to_numpy(dtype=object)[ri]
                 if "planting" in ref.columns else np.full(len(ri), None, dtype=object))
     for code in PLANTING_CODES:
         cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
@@ -443,17 +444,28 @@ def _polygonal(geoms) -> np.ndarray:
     g = geoms[has]
     tid = shapely.get_type_id(g)
     mixed = ~np.isin(tid, [3, 6])
-    if mixed.any():
-        parts, idx = shapely.get_parts(g[mixed], return_index=True)
-        keep = np.isin(shapely.get_type_id(parts), [3, 6])
-        fixed = np.full(mixed.sum(), None, dtype=object)
-        if keep.any():
-            coll = shapely.multipolygons(shapely.get_parts(parts[keep]), indices=idx[keep])
-            fixed[np.unique(idx[keep])] = coll
+    if mixed.any():  # collections from touching pieces: rare, so a loop over them only
         g = g.copy()
-        g[mixed] = fixed
+        fixed = []
+        for geom in g[mixed]:
+            parts = _polygon_parts(geom)
+            fixed.append(shapely.multipolygons(parts) if parts else None)
+        g[mixed] = np.array(fixed + [None], dtype=object)[:-1]
     g = np.where(shapely.is_missing(g) | shapely.is_empty(_nz(g)) | (shapely.area(_nz(g)) == 0), None, g)
     out[has] = g
+    return out
+
+
+def _polygon_parts(geom) -> list:
+    out = []
+    for part in shapely.get_parts(geom):
+        kind = shapely.get_type_id(part)
+        if kind == 3:
+            out.append(part)
+        elif kind == 6:
+            out.extend(shapely.get_parts(part))
+        elif kind == 7:
+            out.extend(_polygon_parts(part))
     return out
 
 
@@ -498,7 +510,7 @@ def _remainder_on(remainder, unions, layers, cols, crs) -> None:
             cols[col] = _area(_polygonal(inter), crs)
     if "landuse" in layers:
         ref = layers["landuse"]
-        farm = landuse_group(ref["class"], source="landuse").to_numpy(dtype=object) == "farmland"
+        farm = landuse_group(ref["class"], source="landuse").fillna("").to_numpy(dtype=object) == "farmland"
         geoms = np.asarray(ref.geometry.values, dtype=object)[farm]
         pi, ri = _pairs(remainder, geoms)
         pieces = _polygonal(_clip(remainder, geoms, pi, ri))

@@ -1,0 +1,1 @@
+"""Reports: GeoPackage results, Excel ledgers and summary tables."""

@@ -1,0 +1,42 @@
+"""The screening result as one GeoPackage: ``verdicts``, ``fragments``, ``metadata``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from landcheck.io import write_layers
+
+__all__ = ["flatten_lists", "write_result_gpkg"]
+
+
+def flatten_lists(df: pd.DataFrame, sep: str = ";") -> pd.DataFrame:
+    """Turn list-valued columns into ``sep``-joined text (GeoPackage has no list type)."""
+    out = df.copy()
+    geom = out.geometry.name if hasattr(out, "geometry") else None
+    for col in out.columns:
+        if col != geom and out[col].dtype == object:
+            sample = out[col].dropna()
+            if len(sample) and isinstance(sample.iloc[0], list | tuple | np.ndarray):
+                out[col] = out[col].map(lambda v: sep.join(map(str, v))
+                                        if isinstance(v, list | tuple | np.ndarray) else v)
+    return out
+
+
+def metadata_table(result) -> pd.DataFrame:
+    """Provenance as key/value rows (values JSON)."""
+    prov = result.provenance
+    rows = [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in prov.items()]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def write_result_gpkg(result, path, *, overwrite: bool = False):
+    """Write verdicts, fragments and provenance metadata atomically into one GeoPackage."""
+    return write_layers(
+        {"verdicts": flatten_lists(result.verdicts),
+         "fragments": flatten_lists(result.fragments),
+         "metadata": metadata_table(result)},
+        path, overwrite=overwrite,
+    )

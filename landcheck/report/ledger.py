@@ -1,0 +1,108 @@
+"""The Excel ledger (台账): a summary sheet and one sheet per township, Chinese headers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from landcheck.area import m2_to_mu
+from landcheck.io.atomic import atomic_file
+from landcheck.report.tables import VERDICT_ZH, rule_summary, township_summary, verdict_summary
+
+__all__ = ["LEDGER_COLUMNS", "write_ledger"]
+
+#: Ledger columns: (source column, Chinese header). Areas are shown in 亩 with 2 decimals.
+LEDGER_COLUMNS = (
+    ("id", "监测编号 (id)"), ("township", "乡镇代码 (township)"), ("type", "图斑类型 (type)"),
+    ("before", "前时相 (before)"), ("after", "后时相 (after)"), ("verdict", "判定结果 (verdict)"),
+    ("area_m2", "图斑面积/亩 (area, mu)"), ("legal_m2", "合法面积/亩 (legal, mu)"),
+    ("illegal_m2", "违法面积/亩 (illegal, mu)"),
+    ("illegal_pf_m2", "违法占永久基本农田/亩 (illegal on permanent farmland, mu)"),
+    ("illegal_farmland_m2", "违法占耕地/亩 (illegal on farmland, mu)"),
+    ("illegal_redline_m2", "违法占生态保护红线/亩 (illegal in red line, mu)"),
+    ("rules", "触发规则 (rules)"), ("reasons_zh", "判定理由"), ("reasons_en", "reasons"),
+    ("approval_ids", "批准文号 (approvals)"),
+)
+_SUMMARY_HEADERS = {
+    "verdict": "判定结果 (verdict)", "verdict_zh": "判定结果", "patches": "图斑数 (patches)",
+    "rule": "规则 (rule)", "reason_zh": "规则说明", "township": "乡镇代码 (township)",
+}
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+
+
+def _mu_label(col: str) -> str:
+    names = {"area": "面积", "legal": "合法面积", "illegal": "违法面积",
+             "illegal_pf": "违法占永久基本农田", "illegal_farmland": "违法占耕地",
+             "illegal_redline": "违法占生态保护红线"}
+    base = col[:-3]
+    return f"{names.get(base, base)}/亩 ({base}, mu)"
+
+
+def _present(summary: pd.DataFrame) -> pd.DataFrame:
+    """Keep 亩 columns (drop m²), Chinese headers."""
+    keep = [c for c in summary.columns if not c.endswith("_m2")]
+    out = summary[keep].copy()
+    out.columns = [_mu_label(c[:-3] + "_m2") if c.endswith("_mu") else
+                   _SUMMARY_HEADERS.get(c, c) for c in keep]
+    return out
+
+
+def _patch_sheet(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for col, header in LEDGER_COLUMNS:
+        if col not in df.columns:
+            continue
+        v = df[col]
+        if col.endswith("_m2"):
+            v = pd.Series(np.round(m2_to_mu(v.to_numpy(dtype=float)), 2), index=df.index)
+        elif col == "verdict":
+            v = v.map(lambda x: f"{VERDICT_ZH.get(x, x)} ({x})")
+        elif col in ("before", "after"):
+            v = pd.to_datetime(v, errors="coerce").dt.strftime("%Y-%m-%d")
+        elif v.dtype == object:
+            v = v.map(lambda x: "；".join(map(str, x)) if isinstance(x, list | tuple) else x)
+        out[header] = v.to_numpy()
+    return out
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _BAD_SHEET.sub("_", str(name))[:28] or "sheet"
+    candidate, i = base, 2
+    while candidate in used:
+        candidate, i = f"{base[:26]}_{i}", i + 1
+    used.add(candidate)
+    return candidate
+
+
+def write_ledger(result, path, *, overwrite: bool = False):
+    """Write the ledger workbook atomically; return the path."""
+    verdicts = pd.DataFrame(result.verdicts.drop(columns=result.verdicts.geometry.name))
+    with atomic_file(path, overwrite=overwrite) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            _write_summary(xw, verdicts, result)
+            used = {"汇总 Summary"}
+            key = verdicts["township"].fillna("(未填)") if "township" in verdicts else None
+            groups = verdicts.groupby(key, sort=True) if key is not None else [("全部", verdicts)]
+            for town, df in groups:
+                _patch_sheet(df).to_excel(xw, sheet_name=_sheet_name(town, used), index=False)
+    return path
+
+
+def _write_summary(xw, verdicts, result) -> None:
+    sheet = "汇总 Summary"
+    row = 0
+    pack = result.pack
+    head = pd.DataFrame({"项目 (item)": ["规则包 (rule pack)", "参考日期 (reference date)",
+                                       "工作坐标系 (working CRS)"],
+                         "值 (value)": [f"{pack.name} {pack.version}",
+                                       result.provenance["reference_date"],
+                                       result.provenance["working_crs"]]})
+    for title, table in (("说明 About", head),
+                         ("按判定结果 By verdict", _present(verdict_summary(verdicts))),
+                         ("按规则 By rule", _present(rule_summary(verdicts, pack))),
+                         ("按乡镇 By township", _present(township_summary(verdicts)))):
+        pd.DataFrame({title: []}).to_excel(xw, sheet_name=sheet, startrow=row, index=False)
+        table.to_excel(xw, sheet_name=sheet, startrow=row + 1, index=False)
+        row += len(table) + 4

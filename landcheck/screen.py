@@ -1,0 +1,312 @@
+"""``screen``: patches + layer set + rule pack → one explained verdict per patch.
+
+The whole chain in one call — the CLI, notebooks and the API use this function::
+
+    result = landcheck.screen("patches.gpkg", "county.toml", rules="city2023")
+    result.verdicts        # GeoDataFrame, one row per patch
+    result.fragments       # the split parts, each with its own verdict
+    result.to_gpkg("out.gpkg")
+
+Steps: load and check the rule pack (before any data is read) → read the layers →
+choose one working CRS and transform into it → overlay facts → evaluate rules →
+decide verdicts and split areas → assemble tables with provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import platform
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landcheck._version import __version__
+from landcheck.area import official_area
+from landcheck.errors import InputError
+from landcheck.overlay import compute_facts, fact_schema
+from landcheck.provenance import source_info
+from landcheck.verdicts import decide
+
+__all__ = ["ScreenResult", "load_rules", "screen"]
+
+log = logging.getLogger("landcheck.screen")
+
+#: Fact columns copied into the verdict table (besides the split areas).
+VERDICT_FACTS = (
+    "area_m2", "reported_area_m2", "type_category", "geom_problem", "width_m",
+    "permanent_farmland_m2", "lu_farmland_m2", "eco_redline_m2", "town_boundary_m2",
+    "village_zone_m2", "approved_m2", "approved_late_m2", "facility_m2", "temporary_m2",
+    "cover_m2", "remainder_m2", "approval_ids", "approval_late_ids",
+)
+DEFAULT_TOLERANCE_M = 0.1
+
+
+def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, families=None):
+    """Load and check a rule pack (built-in name or TOML path) against the fact schema."""
+    from landcheck.rules import RulePack, load_pack
+
+    if isinstance(rules, RulePack):
+        if overrides:
+            raise TypeError("overrides apply when loading a pack; load it again with overrides")
+        pack = rules
+    else:
+        pack = load_pack(rules, schema=fact_schema(), overrides=overrides)
+    return pack.select(families) if families else pack
+
+
+def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | None = None,
+           families=None, working_crs=None, tolerance_m: float | None = None,
+           reference_date=None, progress: Callable[[str], None] | None = None) -> ScreenResult:
+    """Screen change patches against reference layers with a rule pack.
+
+    Parameters
+    ----------
+    patches : path, GeoDataFrame or None
+        The patch layer. A path is read with the layer set's ``[patches]`` options and
+        field mapping; ``None`` takes the patch file named in the layer set; a
+        GeoDataFrame must already have canonical columns (``id``, ``type``, ``after`` …).
+    layers : LayerSet, path to a TOML layer config, or dict of role → GeoDataFrame
+    rules : str, path or RulePack
+        Built-in pack name (``"city2023"``) or a TOML pack file.
+    overrides : mapping, optional
+        Parameter overrides, ``{"legality.sliver_m2": 5}``.
+    families : str or list, optional
+        Only these rule families.
+    working_crs : optional
+        The projected CRS to work in (default: the layer set's ``crs``, else chosen from
+        the data; see :func:`landcheck.crs.choose_working_crs`).
+    tolerance_m : float, optional
+        Positional tolerance for slivers (default: the pack's ``tolerance_m``, else 0.1 m).
+    reference_date : date, optional
+        "Today" for deadline rules (default: the current date).
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: log.info(msg))
+    pack = load_rules(rules, overrides=overrides, families=families)
+    layerset = _as_layerset(layers)
+    patch_gdf, ref = _read_inputs(patches, layerset, say)
+    crs_decision = _working_crs(patch_gdf, ref, layerset, working_crs)
+    patch_gdf, ref = _transform(patch_gdf, ref, layerset, crs_decision.crs)
+    tol = _tolerance(pack, tolerance_m)
+    say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
+    overlay = compute_facts(patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol)
+    ref_date = _as_date(reference_date)
+    run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
+    fired = pack.evaluate(overlay.facts, run=run)
+    decided = decide(overlay.facts, fired, pack.rules)
+    verdicts = _verdict_table(patch_gdf, overlay.facts, decided)
+    fragments = _fragments(patch_gdf, overlay, decided)
+    prov = _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
+    say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
+    return ScreenResult(verdicts=verdicts, fragments=fragments, facts=overlay.facts,
+                        fired=fired, provenance=prov, pack=pack)
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def _as_layerset(layers):
+    from landcheck.layers import LayerSet
+
+    if isinstance(layers, LayerSet) or isinstance(layers, Mapping):
+        return layers
+    if isinstance(layers, str | Path):
+        return LayerSet.from_config(layers)
+    raise TypeError(f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
+                    f"not {type(layers).__name__}")
+
+
+def _read_inputs(patches, layerset, say):
+    if isinstance(layerset, Mapping):
+        ref = dict(layerset)
+        if not isinstance(patches, gpd.GeoDataFrame):
+            raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
+        return _check_patch_frame(patches), ref
+    if isinstance(patches, gpd.GeoDataFrame):
+        patch_gdf = _check_patch_frame(patches)
+    else:
+        spec = layerset.patch_spec(patches)
+        say(f"reading patches {spec.path}")
+        patch_gdf = spec.read()
+    ref = {}
+    for role in layerset.roles:
+        say(f"reading {role} {layerset.spec(role).path}")
+        ref[role] = layerset.read(role)
+    return patch_gdf, ref
+
+
+def _check_patch_frame(gdf):
+    if "id" not in gdf.columns:
+        raise InputError("patches: no `id` column; map the patch id field (e.g. JCBH) to `id` "
+                         "or read the patches through a layer set")
+    dup = gdf["id"][gdf["id"].duplicated()]
+    if len(dup):
+        from landcheck.errors import DuplicateIdError, format_ids
+
+        raise DuplicateIdError(f"patches: duplicate ids {format_ids(dup.unique())}")
+    if gdf.crs is None:
+        raise InputError("patches: the GeoDataFrame has no CRS; set one with .set_crs(...)")
+    return gdf
+
+
+def _working_crs(patch_gdf, ref, layerset, working_crs):
+    from landcheck.crs import choose_working_crs
+
+    declared = working_crs
+    if declared is None and not isinstance(layerset, Mapping):
+        declared = layerset.crs
+    items = [(patch_gdf.crs, tuple(patch_gdf.total_bounds))]
+    items += [(g.crs, tuple(g.total_bounds)) for g in ref.values() if len(g)]
+    return choose_working_crs(items, declared=declared)
+
+
+def _transform(patch_gdf, ref, layerset, crs):
+    from landcheck.crs import to_crs
+
+    def helmert(role):
+        if isinstance(layerset, Mapping):
+            return None
+        spec = layerset.patch_spec() if role == "patches" and layerset.patches else None
+        spec = spec or (layerset.spec(role) if role in layerset else None)
+        return spec.helmert if spec is not None else None
+
+    out = {role: to_crs(g, crs, helmert=helmert(role), source=role) for role, g in ref.items()}
+    return to_crs(patch_gdf, crs, helmert=helmert("patches"), source="patches"), out
+
+
+def _tolerance(pack, tolerance_m):
+    if tolerance_m is not None:
+        return float(tolerance_m)
+    for rule in pack.rules:
+        if "tolerance_m" in rule.params:
+            return float(rule.params["tolerance_m"])
+    return DEFAULT_TOLERANCE_M
+
+
+def _as_date(value) -> _dt.date:
+    if value is None:
+        return _dt.date.today()
+    return pd.Timestamp(value).date()
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def _verdict_table(patch_gdf, facts, decided) -> gpd.GeoDataFrame:
+    cols = {"id": facts["id"].to_numpy()}
+    for c in ("township", "type", "before", "after", "level", "issued"):
+        if c in facts.columns:
+            cols[c] = facts[c].to_numpy()
+    table = pd.DataFrame(cols, index=facts.index)
+    table = pd.concat([table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]],
+                      axis=1)
+    return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
+
+
+def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
+    """Split parts: for a split patch its legal cover (verdict ``legal``) and the rest (the
+    patch's verdict); otherwise the whole patch."""
+    geoms = np.asarray(patch_gdf.geometry.values, dtype=object)
+    facts = overlay.facts
+    verdict = decided["verdict"].to_numpy()
+    split = decided["split"].to_numpy(dtype=bool)
+    rest = np.full(len(facts), None, dtype=object)
+    rest_area = np.zeros(len(facts))
+    if split.any():
+        rest[split] = shapely.difference(geoms[split], overlay.cover[split])
+        rest[split] = np.where(shapely.is_empty(rest[split]), None, rest[split])
+        has = split & ~shapely.is_missing(rest)
+        rest_area[has] = official_area(rest[has], crs=patch_gdf.crs)
+    pieces = [
+        _part(facts, ~split, "whole", verdict, geoms, facts["area_m2"].to_numpy()),
+        _part(facts, split, "legal", np.full(len(facts), "legal", dtype=object), overlay.cover,
+              decided["legal_m2"].to_numpy()),
+        _part(facts, split, "rest", verdict, rest, rest_area),
+    ]
+    frame = pd.concat(pieces).sort_values(["_row", "_k"], kind="stable")
+    frame = frame.drop(columns=["_row", "_k"]).reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=patch_gdf.crs)
+
+
+def _part(facts, mask, name, verdict, geoms, area):
+    rows = np.flatnonzero(mask)
+    rows = rows[~shapely.is_missing(np.asarray(geoms, dtype=object)[rows])] if name != "whole" else rows
+    return pd.DataFrame({
+        "id": facts["id"].to_numpy()[rows], "part": name, "verdict": verdict[rows],
+        "area_m2": area[rows], "geometry": np.asarray(geoms, dtype=object)[rows],
+        "_row": rows, "_k": {"whole": 0, "legal": 1, "rest": 2}[name],
+    })
+
+
+def _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
+    import pyogrio
+    import pyproj
+
+    def info(g):
+        si = source_info(g)
+        return si.to_dict() if si is not None else {"path": None, "note": "in-memory frame"}
+
+    return {
+        "landcheck": __version__,
+        "run_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "reference_date": ref_date.isoformat(),
+        "working_crs": crs_decision.label(),
+        "working_crs_how": f"{crs_decision.how}: {crs_decision.detail}",
+        "tolerance_m": tol,
+        "rules": pack.to_dict(),
+        "inputs": {"patches": info(patch_gdf), **{r: info(g) for r, g in ref.items()}},
+        "versions": {"python": platform.python_version(), "shapely": shapely.__version__,
+                     "geos": shapely.geos_version_string, "pyproj": pyproj.__version__,
+                     "proj": pyproj.proj_version_str, "gdal": pyogrio.__gdal_version_string__,
+                     "geopandas": gpd.__version__, "pandas": pd.__version__,
+                     "numpy": np.__version__},
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+
+
+class ScreenResult:
+    """What :func:`screen` returns: verdicts, fragments, facts, fired rules, provenance."""
+
+    def __init__(self, *, verdicts, fragments, facts, fired, provenance, pack):
+        self.verdicts = verdicts
+        self.fragments = fragments
+        self.facts = facts
+        self.fired = fired
+        self.provenance = provenance
+        self.pack = pack
+
+    def summary(self) -> pd.DataFrame:
+        """Counts and areas (m² and 亩) by verdict."""
+        from landcheck.report.tables import verdict_summary
+
+        return verdict_summary(self.verdicts)
+
+    def __repr__(self) -> str:
+        counts = self.verdicts["verdict"].value_counts()
+        parts = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in
+                          ("illegal", "needs_review", "legal", "other"))
+        return (f"<ScreenResult {len(self.verdicts)} patches: {parts}; rules "
+                f"{self.pack.name} {self.pack.version}; crs {self.provenance['working_crs']}>")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{repr(self)[1:-1]}</b></p>"
+        return head + self.summary().to_html(index=False)
+
+    def to_gpkg(self, path, *, overwrite: bool = False) -> Path:
+        """Write layers ``verdicts``, ``fragments`` and ``metadata`` into one GeoPackage."""
+        from landcheck.report.gpkg import write_result_gpkg
+
+        return write_result_gpkg(self, path, overwrite=overwrite)
+
+    def to_xlsx(self, path, *, overwrite: bool = False) -> Path:
+        """Write the Excel ledger (summary sheet + one sheet per township)."""
+        from landcheck.report.ledger import write_ledger
+
+        return write_ledger(self, path, overwrite=overwrite)

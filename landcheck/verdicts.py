@@ -1,0 +1,198 @@
+"""From fired rules to one verdict per patch, with reasons and split areas.
+
+Policy
+------
+- The verdict of a patch is the worst of its fired rules:
+  ``illegal`` > ``needs_review`` > ``legal`` > ``other``. A patch on which no rule
+  fires is ``other`` with the reason ``engine.no_rule`` ("not a case"): the pack
+  has explicit rules for everything that needs a decision (unknown types,
+  missing dates and bad geometry are ``needs_review`` rules), so a patch no rule
+  speaks about — e.g. rebuilding on land that is already construction land — is
+  not a case, and the verdict table says so in words.
+- Each rule may name the fact column holding the area its verdict applies to
+  (``area = "remainder_m2"``); without one it applies to the whole patch.
+- Split areas (all m²):
+
+  * ``legal_m2`` — the legal cover (approvals, filings, temporary land), for
+    every verdict but ``other``, never overlapping the illegal part;
+  * ``illegal_m2`` — for an illegal patch, the largest area among its fired
+    illegal rules (the parts those rules measure nest: remainder, later
+    approval, farmland part …);
+  * ``review_m2`` — for a needs-review patch, the largest area among its fired
+    review rules that name one, else what is not legal;
+  * ``other_m2`` — the rest (slivers, land that was already construction land).
+
+  They always add up: ``legal_m2 + illegal_m2 + review_m2 + other_m2 == area_m2``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["NO_RULE", "VERDICTS", "RuleInfo", "decide", "render_reason", "worst"]
+
+#: Verdicts from worst to mildest.
+VERDICTS = ("illegal", "needs_review", "legal", "other")
+_RANK = {v: len(VERDICTS) - i for i, v in enumerate(VERDICTS)}  # illegal=4 … other=1
+
+NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件",
+           "no rule fired; not a case")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What :func:`decide` needs to know about a rule."""
+
+    id: str
+    verdict: str
+    reason_zh: str
+    reason_en: str
+    area: str | None = None
+    params: tuple = ()
+
+
+def worst(verdicts: Sequence[str]) -> str:
+    """The worst verdict of a sequence (``other`` for an empty one).
+
+    >>> worst(["legal", "needs_review", "other"])
+    'needs_review'
+    """
+    return max(verdicts, key=_RANK.__getitem__, default="other")
+
+
+def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo]) -> pd.DataFrame:
+    """One row per patch: verdict, fired rule ids, reasons (zh/en) and split areas.
+
+    Parameters
+    ----------
+    facts : DataFrame
+        The facts table (one row per patch, must have ``area_m2``).
+    fired : DataFrame of bool
+        One column per rule id, aligned with ``facts``.
+    rules : sequence of RuleInfo
+        The rules, in pack order (reasons are listed in that order).
+    """
+    rank = np.zeros(len(facts), dtype=int)
+    for r in rules:
+        hit = fired[r.id].to_numpy(dtype=bool)
+        rank = np.where(hit, np.maximum(rank, _RANK[r.verdict]), rank)
+    none = rank == 0
+    rank[none] = _RANK[NO_RULE[1]]
+    verdict = np.array(VERDICTS)[len(VERDICTS) - rank]
+    out = pd.DataFrame(index=facts.index)
+    out["verdict"] = verdict
+    out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(facts, fired, rules, none)
+    areas = _split(facts, fired, rules, verdict)
+    return pd.concat([out, areas], axis=1)
+
+
+def _reasons(facts, fired, rules, none):
+    ids = [[] for _ in range(len(facts))]
+    zh = [[] for _ in range(len(facts))]
+    en = [[] for _ in range(len(facts))]
+    records = facts.to_dict("records")
+    for r in rules:
+        for i in np.flatnonzero(fired[r.id].to_numpy(dtype=bool)):
+            ids[i].append(r.id)
+            zh[i].append(_reason(r, records[i], "zh"))
+            en[i].append(_reason(r, records[i], "en"))
+    for i in np.flatnonzero(none):
+        ids[i].append(NO_RULE[0])
+        zh[i].append(NO_RULE[2])
+        en[i].append(NO_RULE[3])
+    return ids, ["；".join(z) for z in zh], ["; ".join(e) for e in en]
+
+
+def _split(facts, fired, rules, verdict) -> pd.DataFrame:
+    """Legal / illegal / review / other areas that add up to the patch area."""
+    area = facts["area_m2"].to_numpy(dtype=float)
+    n = len(area)
+    worst_area = {v: np.zeros(n) for v in ("illegal", "needs_review")}
+    named = {v: np.zeros(n, dtype=bool) for v in ("illegal", "needs_review")}
+    remainder_scoped = np.zeros(n, dtype=bool)
+    for r in rules:
+        if r.verdict not in worst_area:
+            continue
+        hit = fired[r.id].to_numpy(dtype=bool) & (verdict == r.verdict)
+        part = np.nan_to_num(facts[r.area].to_numpy(dtype=float)) if r.area else area
+        if r.area or r.verdict == "illegal":
+            worst_area[r.verdict] = np.where(hit, np.maximum(worst_area[r.verdict], part),
+                                             worst_area[r.verdict])
+            named[r.verdict] |= hit
+        if r.area == "remainder_m2":
+            remainder_scoped |= hit
+    cover = np.nan_to_num(facts["cover_m2"].to_numpy(dtype=float)) if "cover_m2" in facts else np.zeros(n)
+    illegal = np.where(verdict == "illegal", np.minimum(worst_area["illegal"], area), 0.0)
+    legal = np.where(verdict == "other", 0.0, np.minimum(cover, area - illegal))
+    review_free = area - legal
+    review = np.where(verdict == "needs_review",
+                      np.where(named["needs_review"],
+                               np.minimum(worst_area["needs_review"], review_free), review_free),
+                      0.0)
+    out = pd.DataFrame(index=facts.index)
+    out["legal_m2"] = legal
+    out["illegal_m2"] = illegal
+    out["review_m2"] = review
+    out["other_m2"] = np.maximum(area - legal - illegal - review, 0.0)
+    out["split"] = np.isin(verdict, ["illegal", "needs_review"]) & (legal > 0)
+    for role, rem_col, whole_col in (
+        ("pf", "remainder_pf_m2", "permanent_farmland_m2"),
+        ("farmland", "remainder_farmland_m2", "lu_farmland_m2"),
+        ("redline", "remainder_redline_m2", "eco_redline_m2"),
+    ):
+        rem = np.nan_to_num(facts[rem_col].to_numpy(dtype=float)) if rem_col in facts else np.zeros(n)
+        whole = np.nan_to_num(facts[whole_col].to_numpy(dtype=float)) if whole_col in facts else np.zeros(n)
+        on = np.where(remainder_scoped, rem, whole)
+        out[f"illegal_{role}_m2"] = np.minimum(on, illegal)
+    return out
+
+
+def _reason(rule, row: dict, lang: str) -> str:
+    if hasattr(rule, "reason"):
+        return rule.reason(row, lang=lang)
+    return render_reason(rule.reason_zh if lang == "zh" else rule.reason_en, row,
+                         dict(rule.params))
+
+
+def render_reason(template: str, row: dict, params: dict) -> str:
+    """Fill ``{fact}`` and ``{param.name}`` placeholders for one patch.
+
+    Areas print with two decimals, dates as YYYY-MM-DD, lists joined with 、.
+
+    >>> render_reason("未批先建{remainder_m2}平方米", {"remainder_m2": 12.345}, {})
+    '未批先建12.35平方米'
+    """
+    out = []
+    i = 0
+    while i < len(template):
+        j = template.find("{", i)
+        if j < 0:
+            out.append(template[i:])
+            break
+        k = template.find("}", j)
+        if k < 0:
+            out.append(template[i:])
+            break
+        out.append(template[i:j])
+        name = template[j + 1:k]
+        value = params.get(name[6:]) if name.startswith("param.") else row.get(name)
+        out.append(_fmt(value))
+        i = k + 1
+    return "".join(out)
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple | np.ndarray):
+        return "、".join(str(v) for v in value)
+    return str(value)
