@@ -110,6 +110,8 @@ FUNCTION_CASES = [
     ("between(d, date('2024-01-01'), date('2024-01-31'))", [False, False, N, True]),
     ("startswith(t, '0')", [True, True, N, False]),
     ("startswith(t, ['02', '10'])", [False, True, N, True]),
+    ("contains(t, 'K')", [False, True, N, False]),
+    ("contains(t, ['x', '02'])", [False, True, N, False]),
     ("startswith(t, param.codes)", [True, True, N, False]),
     ("any_class(cls, ['03', '10'])", [True, False, N, True]),
     ("any_class(cls, '01')", [True, False, N, False]),

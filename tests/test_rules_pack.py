@@ -599,3 +599,43 @@ def test_fuzz_pack_fields(when, verdict, reason):
     except RuleError:
         return
     assert pack.evaluate(facts()).shape == (6, 1)
+
+
+def test_rules_can_judge_other_subjects():
+    """A rule with `subject` is checked against that subject's schema and evaluated alone."""
+    from landcheck.rules import loads_pack
+
+    text = """
+name = "subjects"
+version = "1.0.0"
+valid_from = 2023-01-01
+title_zh = "主体"
+title_en = "subjects"
+[[rules]]
+id = "legality.big"
+family = "legality"
+verdict = "illegal"
+reason_zh = "大"
+reason_en = "big"
+when = "area_m2 > 10"
+[[rules]]
+id = "projects.misplaced"
+family = "projects"
+subject = "projects"
+verdict = "illegal"
+reason_zh = "区外{outside_m2}"
+reason_en = "outside {outside_m2}"
+area = "outside_m2"
+when = "outside_m2 > 0"
+"""
+    schemas = {"patches": {"area_m2": "number"}, "projects": {"outside_m2": "number"}}
+    pack = loads_pack(text, schema=schemas)
+    assert pack.subjects == ("patches", "projects")
+    got = pack.evaluate(pd.DataFrame({"outside_m2": [0.0, 5.0]}), subject="projects")
+    assert list(got.columns) == ["projects.misplaced"]
+    assert got["projects.misplaced"].tolist() == [False, True]
+    assert list(pack.evaluate(pd.DataFrame({"area_m2": [11.0]})).columns) == ["legality.big"]
+    with pytest.raises(RuleError, match="unknown fact 'area_m2'"):
+        loads_pack(text.replace("outside_m2 > 0", "area_m2 > 0"), schema=schemas)
+    with pytest.raises(RuleError, match="subject 'plots' is not one of patches, projects"):
+        loads_pack(text.replace('subject = "projects"', 'subject = "plots"'), schema=schemas)

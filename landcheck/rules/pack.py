@@ -73,7 +73,9 @@ _BUILTIN_DIR = Path(__file__).parent / "packs"
 _PACK_KEYS = {"name": True, "version": True, "valid_from": True, "valid_to": False,
               "title_zh": True, "title_en": True, "cites": False, "params": False, "rules": True}
 _RULE_KEYS = {"id": True, "family": True, "verdict": True, "reason_zh": True, "reason_en": True,
-              "when": True, "cites": False, "area": False, "params": False}
+              "when": True, "cites": False, "area": False, "params": False, "subject": False}
+#: What rules judge when they name no ``subject``: the change patches.
+DEFAULT_SUBJECT = "patches"
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", re.ASCII)
 _FAMILY_RE = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 _PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
@@ -94,6 +96,7 @@ class Rule:
     condition: Expr
     area: str | None
     params: Mapping[str, Any]
+    subject: str = DEFAULT_SUBJECT
 
     @property
     def when(self) -> str:
@@ -150,12 +153,25 @@ class RulePack:
         rules = tuple(r for r in self.rules if r.family in wanted)
         return dataclasses.replace(self, rules=rules)
 
-    def evaluate(self, facts: pd.DataFrame, *, run: Mapping[str, Any] | None = None
-                 ) -> pd.DataFrame:
-        """One ``bool`` column per rule id, aligned to ``facts.index``; ``facts`` is untouched.
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """What the rules judge: ``patches`` and, for other check families, features such
+        as ``projects`` or ``development_plans``."""
+        return tuple(dict.fromkeys(r.subject for r in self.rules))
+
+    def for_subject(self, subject: str = DEFAULT_SUBJECT) -> RulePack:
+        """The same pack restricted to the rules that judge ``subject``."""
+        return dataclasses.replace(self, rules=tuple(r for r in self.rules if r.subject == subject))
+
+    def evaluate(self, facts: pd.DataFrame, *, run: Mapping[str, Any] | None = None,
+                 subject: str = DEFAULT_SUBJECT) -> pd.DataFrame:
+        """One ``bool`` column per rule of ``subject``, aligned to ``facts.index``; ``facts``
+        is untouched.
 
         ``run`` gives the run constants (``reference_date``, ``year``) rules may use.
         """
+        if subject is not None and any(r.subject != subject for r in self.rules):
+            return self.for_subject(subject).evaluate(facts, run=run, subject=None)
         if not isinstance(facts, pd.DataFrame):
             raise TypeError(f"facts must be a pandas DataFrame, not {type(facts).__name__}")
         needed: dict[str, list[str]] = {}
@@ -269,9 +285,11 @@ def _read_limited(path: Path, label: str) -> bytes:
     return raw
 
 
-def _from_bytes(raw: bytes, *, schema: Mapping[str, str], overrides: Mapping[str, Any] | None,
+def _from_bytes(raw: bytes, *, schema: Mapping[str, Any], overrides: Mapping[str, Any] | None,
                 path: Path | None, label: str) -> RulePack:
-    _check_schema(schema)
+    schema = _subject_schemas(schema)
+    for one in schema.values():
+        _check_schema(one)
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
@@ -286,6 +304,14 @@ def _from_bytes(raw: bytes, *, schema: Mapping[str, str], overrides: Mapping[str
         raise RuleError(_summary(label, build.problems), build.problems)
     return dataclasses.replace(pack, path=path.resolve() if path else None,
                                sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _subject_schemas(schema: Mapping[str, Any]) -> dict[str, Mapping[str, str]]:
+    """A flat schema is the patches' schema; a mapping of mappings gives one per subject."""
+    if isinstance(schema, Mapping) and schema and all(isinstance(v, Mapping)
+                                                      for v in schema.values()):
+        return {str(k): v for k, v in schema.items()}
+    return {DEFAULT_SUBJECT: schema}
 
 
 def _check_schema(schema: Mapping[str, str]) -> None:
@@ -308,8 +334,11 @@ def _summary(label: str, problems: list[str]) -> str:
 class _Builder:
     """Checks a parsed TOML document, collecting every problem before giving up."""
 
-    def __init__(self, data: dict, schema: Mapping[str, str], overrides: dict[str, Any]):
-        self.data, self.schema, self.overrides = data, dict(schema), overrides
+    def __init__(self, data: dict, schemas: Mapping[str, Mapping[str, str]],
+                 overrides: dict[str, Any]):
+        self.data, self.overrides = data, overrides
+        self.schemas = {k: dict(v) for k, v in schemas.items()}
+        self.schema = self.schemas.get(DEFAULT_SUBJECT, next(iter(self.schemas.values())))
         self.problems: list[str] = []
         self.seen: set[str] = set()
 
@@ -353,6 +382,7 @@ class _Builder:
                   for lang in ("zh", "en")}
         cites = self.cites(d, "")
         rules = self.rules(d.get("rules"), self.family_params(d.get("params", {})))
+        self.schema = self.schemas.get(DEFAULT_SUBJECT, self.schema)
         return RulePack(name or "", version or "", start or date.min, end,
                         MappingProxyType(titles), cites, rules, MappingProxyType(self.schema),
                         None, "", MappingProxyType(dict(self.overrides)))
@@ -412,7 +442,12 @@ class _Builder:
         where = f"rule {rid}: " if isinstance(rid, str) and rid else f"rules[{i}]: "
         self.keys(r, _RULE_KEYS, where)
         spec = {k: self.get(r, k, str, where, "text") for k in
-                ("id", "family", "verdict", "reason_zh", "reason_en", "when", "area")}
+                ("id", "family", "verdict", "reason_zh", "reason_en", "when", "area", "subject")}
+        spec["subject"] = spec["subject"] or DEFAULT_SUBJECT
+        if spec["subject"] not in self.schemas:
+            self.fail(f"{where}subject {spec['subject']!r} is not one of "
+                      f"{', '.join(self.schemas)}{_suggest(spec['subject'], self.schemas)}")
+            spec["subject"] = None
         spec.update(where=where, cites=self.cites(r, where),
                     params=self.param_table(r.get("params", {}), f"{where}params"))
         rid, family, verdict = spec["id"], spec["family"], spec["verdict"]
@@ -429,7 +464,7 @@ class _Builder:
             self.fail(f"{where}duplicate id '{rid}'")
             return None
         self.seen.add(rid)
-        required = ("id", "family", "verdict", "reason_zh", "reason_en", "when")
+        required = ("id", "family", "verdict", "reason_zh", "reason_en", "when", "subject")
         return spec if all(spec[k] for k in required) else None
 
     def resolve(self, spec: dict, pack_values: Mapping[str, Any]) -> None:
@@ -476,6 +511,7 @@ class _Builder:
 
     def compile(self, spec: dict) -> Rule | None:
         where, params = spec["where"], MappingProxyType(spec["params"])
+        self.schema = self.schemas[spec["subject"]]
         area = spec["area"]
         if area is not None and self.schema.get(area) != "number":
             hint = f" (it is {self.schema[area]})" if area in self.schema else _suggest(
@@ -490,7 +526,7 @@ class _Builder:
             self.fail(str(err))
             return None
         return Rule(spec["id"], spec["family"], spec["verdict"], spec["reason_zh"],
-                    spec["reason_en"], spec["cites"], cond, area, params)
+                    spec["reason_en"], spec["cites"], cond, area, params, spec["subject"])
 
     def placeholders(self, template: str, params: Mapping[str, Any], where: str) -> None:
         for m in _PLACEHOLDER_RE.finditer(template):
