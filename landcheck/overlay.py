@@ -86,7 +86,8 @@ class OverlayResult:
     schema: dict[str, str] = field(default_factory=dict)
 
 
-def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1) -> OverlayResult:
+def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1,
+                  params: dict | None = None) -> OverlayResult:
     """Measure every patch against every reference layer.
 
     Parameters
@@ -99,6 +100,9 @@ def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1) -> Ov
         The working (projected) CRS.
     tolerance_m : float
         Positional tolerance: remainder parts thinner than this are slivers.
+    params : dict of family → parameters, optional
+        Rule-pack parameters for the registered patch fact providers
+        (:data:`landcheck.checks.PATCH_FACT_PROVIDERS`).
     """
     geoms = np.asarray(patches.geometry.values, dtype=object)
     facts = _patch_base(patches, geoms, crs)
@@ -119,9 +123,25 @@ def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1) -> Ov
                 else np.full(len(work), None, dtype=object))
     cover, remainder, cols = _cover_facts(work, patches, category, layers, unions, built, crs,
                                           tolerance_m)
-    facts = facts.join(cols)
-    facts = _complete(_fractions(facts))
+    facts = _fractions(facts.join(cols))
+    facts = _provided(work, patches, facts, layers, crs, params or {})
+    facts = _complete(facts)
     return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema())
+
+
+def _provided(work, patches, facts, layers, crs, params) -> pd.DataFrame:
+    from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
+
+    load_builtin_checks()
+    for provider in PATCH_FACT_PROVIDERS:
+        extra = provider.compute(work, patches, facts, layers, crs=crs,
+                                 params=params.get(provider.family, {}))
+        unexpected = set(extra.columns) - set(provider.schema)
+        if unexpected:
+            raise RuntimeError(f"patch fact provider {provider.name} returned undeclared "
+                               f"columns {sorted(unexpected)}")
+        facts = facts.join(extra[[c for c in extra.columns if c not in facts.columns]])
+    return facts
 
 
 # ---------------------------------------------------------------- patch base
@@ -559,6 +579,14 @@ def fact_schema() -> dict[str, str]:
         "remainder_redline_m2")})
     schema.update({c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids",
                                        "temporary_ids")})
+    from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
+
+    load_builtin_checks()
+    for provider in PATCH_FACT_PROVIDERS:
+        clash = set(provider.schema) & set(schema)
+        if clash:
+            raise RuntimeError(f"patch fact provider {provider.name} redefines {sorted(clash)}")
+        schema.update(provider.schema)
     return schema
 
 

@@ -50,6 +50,7 @@ DEFAULT_TOLERANCE_M = 0.1
 
 def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, families=None):
     """Load and check a rule pack (built-in name or TOML path) against the fact schema."""
+    from landcheck.checks import SUBJECTS, load_builtin_checks
     from landcheck.rules import RulePack, load_pack
 
     if isinstance(rules, RulePack):
@@ -57,7 +58,9 @@ def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, 
             raise TypeError("overrides apply when loading a pack; load it again with overrides")
         pack = rules
     else:
-        pack = load_pack(rules, schema=fact_schema(), overrides=overrides)
+        load_builtin_checks()
+        schemas = {"patches": fact_schema(), **{s: dict(c.schema) for s, c in SUBJECTS.items()}}
+        pack = load_pack(rules, schema=schemas, overrides=overrides)
     return pack.select(families) if families else pack
 
 
@@ -89,14 +92,16 @@ def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | 
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg: log.info(msg))
-    pack = load_rules(rules, overrides=overrides, families=families)
+    full = load_rules(rules, overrides=overrides, families=families)
+    pack = full.for_subject("patches")
     layerset = _as_layerset(layers)
     patch_gdf, ref = _read_inputs(patches, layerset, say)
     crs_decision = _working_crs(patch_gdf, ref, layerset, working_crs)
     patch_gdf, ref = _transform(patch_gdf, ref, layerset, crs_decision.crs)
     tol = _tolerance(pack, tolerance_m)
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
-    overlay = compute_facts(patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol)
+    overlay = compute_facts(patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol,
+                            params=_family_params(full))
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
@@ -179,6 +184,12 @@ def _transform(patch_gdf, ref, layerset, crs):
 
     out = {role: to_crs(g, crs, helmert=helmert(role), source=role) for role, g in ref.items()}
     return to_crs(patch_gdf, crs, helmert=helmert("patches"), source="patches"), out
+
+
+def _family_params(pack) -> dict:
+    from landcheck.checks import family_params
+
+    return {fam: family_params(pack, fam) for fam in pack.families}
 
 
 def _tolerance(pack, tolerance_m):

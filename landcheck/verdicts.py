@@ -65,7 +65,8 @@ def worst(verdicts: Sequence[str]) -> str:
     return max(verdicts, key=_RANK.__getitem__, default="other")
 
 
-def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo]) -> pd.DataFrame:
+def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo], *,
+           default: tuple[str, str, str, str] = NO_RULE) -> pd.DataFrame:
     """One row per patch: verdict, fired rule ids, reasons (zh/en) and split areas.
 
     Parameters
@@ -76,22 +77,25 @@ def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo]) 
         One column per rule id, aligned with ``facts``.
     rules : sequence of RuleInfo
         The rules, in pack order (reasons are listed in that order).
+    default : (id, verdict, reason_zh, reason_en)
+        What a row on which no rule fires gets (:data:`NO_RULE` for patches).
     """
     rank = np.zeros(len(facts), dtype=int)
     for r in rules:
         hit = fired[r.id].to_numpy(dtype=bool)
         rank = np.where(hit, np.maximum(rank, _RANK[r.verdict]), rank)
     none = rank == 0
-    rank[none] = _RANK[NO_RULE[1]]
+    rank[none] = _RANK[default[1]]
     verdict = np.array(VERDICTS)[len(VERDICTS) - rank]
     out = pd.DataFrame(index=facts.index)
     out["verdict"] = verdict
-    out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(facts, fired, rules, none)
+    out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(facts, fired, rules, none,
+                                                                  default)
     areas = _split(facts, fired, rules, verdict)
     return pd.concat([out, areas], axis=1)
 
 
-def _reasons(facts, fired, rules, none):
+def _reasons(facts, fired, rules, none, default):
     ids = [[] for _ in range(len(facts))]
     zh = [[] for _ in range(len(facts))]
     en = [[] for _ in range(len(facts))]
@@ -102,9 +106,9 @@ def _reasons(facts, fired, rules, none):
             zh[i].append(_reason(r, records[i], "zh"))
             en[i].append(_reason(r, records[i], "en"))
     for i in np.flatnonzero(none):
-        ids[i].append(NO_RULE[0])
-        zh[i].append(NO_RULE[2])
-        en[i].append(NO_RULE[3])
+        ids[i].append(default[0])
+        zh[i].append(default[2])
+        en[i].append(default[3])
     return ids, ["；".join(z) for z in zh], ["; ".join(e) for e in en]
 
 

@@ -1,0 +1,103 @@
+"""``check``: judge features other than patches (project plots, temporary land, plans …).
+
+Same chain as :func:`landcheck.screen`: rules are loaded and checked first, layers read,
+one working CRS, facts (geometry only here) → rules of the pack whose ``subject`` is the
+role → verdicts with reasons and areas → the same result object and writers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landcheck.area import official_area
+from landcheck.errors import InputError
+from landcheck.verdicts import decide
+
+__all__ = ["NO_FINDING", "check"]
+
+#: A feature on which no rule fires is compliant.
+NO_FINDING = ("engine.no_finding", "legal", "未发现问题", "no finding")
+
+
+def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs=None,
+          reference_date=None, progress=None):
+    """Judge every feature of the role ``subject`` with the pack's rules for it.
+
+    Parameters
+    ----------
+    subject : str
+        A registered subject: ``"projects"``, ``"temporary_land"``,
+        ``"temporary_footprints"``, ``"development_plans"`` (see
+        :data:`landcheck.checks.SUBJECTS`).
+    layers : LayerSet or path to a TOML layer config
+    rules, overrides, working_crs, reference_date
+        As for :func:`landcheck.screen`. ``reference_date`` is the as-of date of
+        date-based rules (default: today).
+
+    Returns
+    -------
+    ScreenResult
+        ``verdicts`` has one row per feature; ``fragments`` the measured parts
+        (e.g. the part outside the allowed zone) with the feature's verdict.
+    """
+    from landcheck import screen as sc
+    from landcheck.checks import SUBJECTS, load_builtin_checks
+
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: sc.log.info(msg))
+    load_builtin_checks()
+    if subject not in SUBJECTS:
+        raise InputError(f"unknown subject {subject!r}; checks exist for: "
+                         f"{', '.join(sorted(SUBJECTS)) or 'none'}")
+    spec = SUBJECTS[subject]
+    full = sc.load_rules(rules, overrides=overrides)
+    pack = full.for_subject(subject)
+    if not pack.rules:
+        raise InputError(f"rule pack {full.name} has no rules for subject {subject!r}")
+    layerset = sc._as_layerset(layers)
+    if subject not in layerset:
+        raise InputError(f"{layerset.source}: no [layers.{subject}] table; add the layer to "
+                         "the config to run this check")
+    say(f"reading {subject} and reference layers")
+    feats = layerset.read(subject)
+    refs = {r: layerset.read(r) for r in layerset.roles if r != subject}
+    crs_decision = sc._working_crs(feats, refs, layerset, working_crs)
+    feats, refs = sc._transform(feats, refs, layerset, crs_decision.crs)
+    ref_date = sc._as_date(reference_date)
+    facts, parts = spec.compute(feats, refs, crs=crs_decision.crs,
+                                params=sc._family_params(full), reference_date=ref_date)
+    run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
+    fired = pack.evaluate(facts, run=run, subject=subject)
+    decided = decide(facts, fired, pack.rules, default=NO_FINDING)
+    verdicts = _verdict_table(feats, facts, decided)
+    fragments = _fragments(facts, decided, parts, crs_decision.crs)
+    prov = sc._provenance(feats, refs, full, crs_decision, None, ref_date, t0)
+    prov["subject"] = subject
+    return sc.ScreenResult(verdicts=verdicts, fragments=fragments, facts=facts, fired=fired,
+                           provenance=prov, pack=pack)
+
+
+def _verdict_table(feats, facts, decided) -> gpd.GeoDataFrame:
+    table = pd.concat([facts, decided], axis=1)
+    return gpd.GeoDataFrame(table, geometry=feats.geometry.to_numpy(), crs=feats.crs)
+
+
+def _fragments(facts, decided, parts, crs) -> gpd.GeoDataFrame:
+    frames = []
+    for name, geoms in parts.items():
+        geoms = np.asarray(geoms, dtype=object)
+        has = ~shapely.is_missing(geoms) & ~shapely.is_empty(
+            np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms))
+        rows = np.flatnonzero(has)
+        area = official_area(geoms[rows], crs=crs) if len(rows) else np.zeros(0)
+        frames.append(pd.DataFrame({"id": facts["id"].to_numpy()[rows], "part": name,
+                                    "verdict": decided["verdict"].to_numpy()[rows],
+                                    "area_m2": area, "geometry": geoms[rows]}))
+    frame = (pd.concat(frames, ignore_index=True) if frames else
+             pd.DataFrame({"id": [], "part": [], "verdict": [], "area_m2": [], "geometry": []}))
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
