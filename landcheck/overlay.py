@@ -84,6 +84,7 @@ class OverlayResult:
     cover: np.ndarray  # legal cover geometry per patch (None where no cover)
     remainder: np.ndarray  # remainder geometry per patch (None where nothing remains)
     schema: dict[str, str] = field(default_factory=dict)
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # extra measured parts by name
 
 
 def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1,
@@ -124,18 +125,23 @@ def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1,
     cover, remainder, cols = _cover_facts(work, patches, category, layers, unions, built, crs,
                                           tolerance_m)
     facts = _fractions(facts.join(cols))
-    facts = _provided(work, patches, facts, layers, crs, params or {})
+    parts: dict[str, np.ndarray] = {}
+    facts = _provided(work, patches, facts, layers, crs, params or {}, parts)
     facts = _complete(facts)
-    return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema())
+    return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema(),
+                         parts=parts)
 
 
-def _provided(work, patches, facts, layers, crs, params) -> pd.DataFrame:
+def _provided(work, patches, facts, layers, crs, params, parts) -> pd.DataFrame:
     from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
 
     load_builtin_checks()
     for provider in PATCH_FACT_PROVIDERS:
         extra = provider.compute(work, patches, facts, layers, crs=crs,
                                  params=params.get(provider.family, {}))
+        if isinstance(extra, tuple):
+            extra, more = extra
+            parts.update(more)
         unexpected = set(extra.columns) - set(provider.schema)
         if unexpected:
             raise RuntimeError(f"patch fact provider {provider.name} returned undeclared "

@@ -106,7 +106,7 @@ def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | 
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
     decided = decide(overlay.facts, fired, pack.rules)
-    verdicts = _verdict_table(patch_gdf, overlay.facts, decided)
+    verdicts = _verdict_table(patch_gdf, overlay.facts, decided, ref.get("townships"))
     fragments = _fragments(patch_gdf, overlay, decided)
     prov = _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
@@ -210,11 +210,15 @@ def _as_date(value) -> _dt.date:
 # ------------------------------------------------------------------ outputs
 
 
-def _verdict_table(patch_gdf, facts, decided) -> gpd.GeoDataFrame:
+def _verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFrame:
     cols = {"id": facts["id"].to_numpy()}
     for c in ("township", "type", "before", "after", "level", "issued"):
         if c in facts.columns:
             cols[c] = facts[c].to_numpy()
+    if townships is not None and {"id", "name"} <= set(townships.columns) and "township" in cols:
+        names = dict(zip(townships["id"].astype(str), townships["name"].astype(str), strict=True))
+        cols["township_name"] = pd.Series(cols["township"]).map(
+            lambda c: names.get(str(c)) if pd.notna(c) else None).to_numpy()
     table = pd.DataFrame(cols, index=facts.index)
     table = pd.concat([table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]],
                       axis=1)
@@ -241,6 +245,15 @@ def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
               decided["legal_m2"].to_numpy()),
         _part(facts, split, "rest", verdict, rest, rest_area),
     ]
+    for k, (name, extra) in enumerate(overlay.parts.items(), start=3):
+        extra = np.asarray(extra, dtype=object)
+        has = ~shapely.is_missing(extra)
+        has[has] = ~shapely.is_empty(extra[has])
+        area = np.zeros(len(facts))
+        if has.any():
+            area[has] = official_area(extra[has], crs=patch_gdf.crs)
+        part = _part(facts, has, name, verdict, extra, area)
+        pieces.append(part.assign(_k=k))
     frame = pd.concat(pieces).sort_values(["_row", "_k"], kind="stable")
     frame = frame.drop(columns=["_row", "_k"]).reset_index(drop=True)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=patch_gdf.crs)
@@ -252,7 +265,7 @@ def _part(facts, mask, name, verdict, geoms, area):
     return pd.DataFrame({
         "id": facts["id"].to_numpy()[rows], "part": name, "verdict": verdict[rows],
         "area_m2": area[rows], "geometry": np.asarray(geoms, dtype=object)[rows],
-        "_row": rows, "_k": {"whole": 0, "legal": 1, "rest": 2}[name],
+        "_row": rows, "_k": {"whole": 0, "legal": 1, "rest": 2}.get(name, 3),
     })
 
 

@@ -7,7 +7,9 @@ import logging
 import click
 
 from landcheck._version import __version__
+from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
+from landcheck.cli.screen import screen_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +24,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     \b
     Examples:
       landcheck inspect data/samples/county.toml
-      landcheck inspect parcels.shp --encoding GB18030
+      landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg --xlsx out/ledger.xlsx
+      landcheck check projects --layers data/samples/county.toml -o out/projects.gpkg
     """
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="landcheck: %(levelname)s: %(message)s")
@@ -32,3 +35,5 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 cli.add_command(inspect_cmd)
+cli.add_command(screen_cmd)
+cli.add_command(check_cmd)

@@ -30,6 +30,9 @@ def atomic_file(path, *, overwrite: bool = False):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, target)
     except BaseException as exc:
         tmp_path.unlink(missing_ok=True)

@@ -15,7 +15,8 @@ __all__ = ["LEDGER_COLUMNS", "write_ledger"]
 
 #: Ledger columns: (source column, Chinese header). Areas are shown in 亩 with 2 decimals.
 LEDGER_COLUMNS = (
-    ("id", "监测编号 (id)"), ("township", "乡镇代码 (township)"), ("type", "图斑类型 (type)"),
+    ("id", "监测编号 (id)"), ("township", "乡镇代码 (township)"),
+    ("township_name", "乡镇名称 (township name)"), ("type", "图斑类型 (type)"),
     ("before", "前时相 (before)"), ("after", "后时相 (after)"), ("verdict", "判定结果 (verdict)"),
     ("area_m2", "图斑面积/亩 (area, mu)"), ("legal_m2", "合法面积/亩 (legal, mu)"),
     ("illegal_m2", "违法面积/亩 (illegal, mu)"),
@@ -83,11 +84,20 @@ def write_ledger(result, path, *, overwrite: bool = False):
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             _write_summary(xw, verdicts, result)
             used = {"汇总 Summary"}
-            key = verdicts["township"].fillna("(未填)") if "township" in verdicts else None
+            key = _township_key(verdicts)
             groups = verdicts.groupby(key, sort=True) if key is not None else [("全部", verdicts)]
             for town, df in groups:
                 _patch_sheet(df).to_excel(xw, sheet_name=_sheet_name(town, used), index=False)
     return path
+
+
+def _township_key(verdicts):
+    if "township" not in verdicts:
+        return None
+    key = verdicts["township"].astype("string").fillna("(未填)")
+    if "township_name" in verdicts:
+        key = key + " " + verdicts["township_name"].astype("string").fillna("")
+    return key.str.strip()
 
 
 def _write_summary(xw, verdicts, result) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from landcheck.area import m2_to_mu
@@ -36,7 +38,8 @@ def rule_summary(verdicts: pd.DataFrame, pack) -> pd.DataFrame:
     exploded = verdicts[["rules", "area_m2"]].explode("rules")
     for rule in pack.rules:
         hit = exploded[exploded["rules"] == rule.id]
-        rows.append({"rule": rule.id, "verdict": rule.verdict, "reason_zh": rule.reason_zh,
+        rows.append({"rule": rule.id, "verdict": rule.verdict,
+                     "reason_zh": re.sub(r"\{[^{}]*\}", "…", rule.reason_zh),
                      "patches": len(hit), "area_m2": float(hit["area_m2"].sum())})
     return _with_mu(pd.DataFrame(rows))
 

@@ -1,0 +1,86 @@
+"""``landcheck screen``: the main job — screen a round of patches, write verdicts and a ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from landcheck.cli.helpers import EXIT_ILLEGAL, cli_errors
+from landcheck.cli.options import (
+    as_of_opt,
+    layers_opt,
+    output_opt,
+    overwrite_opt,
+    parse_sets,
+    progress,
+    refuse_existing,
+    rules_opt,
+    set_opt,
+    xlsx_opt,
+)
+
+
+@click.command("screen")
+@click.argument("patches", required=False, type=click.Path(exists=True, path_type=Path))
+@layers_opt
+@rules_opt
+@set_opt
+@click.option("--family", "families", multiple=True,
+              help="Only rules of this family (repeatable), e.g. --family legality.")
+@as_of_opt
+@click.option("--crs", "working_crs", help="Working CRS (default: the config's `crs`).")
+@click.option("--patch-layer", help="Layer inside a multi-layer PATCHES file.")
+@output_opt
+@xlsx_opt
+@overwrite_opt
+@click.option("--fail-on-illegal", is_flag=True,
+              help="Exit with status 3 when illegal patches are found (for scripts).")
+@click.pass_context
+def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
+               output, xlsx, overwrite, fail_on_illegal):
+    """Screen change patches: one verdict per patch with reasons and split areas.
+
+    PATCHES is the patch file of the round; without it, the [patches] file of the
+    layer config is used.
+
+    \b
+    Examples:
+      landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg
+      landcheck screen round3.gpkg --layers county.toml --set legality.sliver_m2=5 \\
+          -o r3.gpkg --xlsx r3.xlsx --as-of 2023-09-30
+    """
+    from landcheck.layers import LayerSet
+    from landcheck.screen import screen
+
+    refuse_existing([output, xlsx], overwrite)
+    say = progress(ctx)
+    with cli_errors(ctx):
+        layerset = LayerSet.from_config(layers)
+        if patch_layer and patches is None:
+            raise click.UsageError("--patch-layer needs PATCHES")
+        source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
+        result = screen(source.path if source else None, layerset, rules,
+                        overrides=parse_sets(sets), families=list(families) or None,
+                        working_crs=working_crs, reference_date=as_of, progress=say)
+        result.to_gpkg(output, overwrite=overwrite)
+        say(f"wrote {output}")
+        if xlsx:
+            result.to_xlsx(xlsx, overwrite=overwrite)
+            say(f"wrote {xlsx}")
+    click.echo(summary_line(result))
+    if fail_on_illegal and (result.verdicts["verdict"] == "illegal").any():
+        ctx.exit(EXIT_ILLEGAL)
+
+
+def summary_line(result) -> str:
+    """One line for logs: counts by verdict, and how many could not be judged."""
+    v = result.verdicts
+    counts = v["verdict"].value_counts()
+    parts = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in
+                      ("illegal", "needs_review", "legal", "other"))
+    unjudged = int(v["geom_problem"].notna().sum()) if "geom_problem" in v else 0
+    line = f"{len(v)} features: {parts}"
+    if unjudged:
+        line += f"; {unjudged} could not be judged (geometry) and are needs_review"
+    return line
