@@ -6,6 +6,7 @@ The public API is flat::
     gdf = landcheck.read_layer("yjjbnt.shp", zone=39)
     landcheck.official_area(gdf.geometry, crs=gdf.crs)
     layers = landcheck.LayerSet.from_config("county.toml")
+    result = landcheck.screen(None, layers, rules="city2023")
 """
 
 from landcheck._version import __version__
@@ -26,6 +27,8 @@ from landcheck.inspection import LayerReport, inspect_file, inspect_layerset
 from landcheck.io import list_layers, read_layer, write_layer, write_layers
 from landcheck.layers import ROLES, LayerSet, LayerSpec
 from landcheck.provenance import SourceInfo, source_info
+from landcheck.screen import ScreenResult, load_rules, screen
+from landcheck.checks.run import check
 
 __all__ = [
     "HA_M2",
@@ -37,14 +40,17 @@ __all__ = [
     "LayerReport",
     "LayerSet",
     "LayerSpec",
+    "ScreenResult",
     "SourceInfo",
     "__version__",
+    "check",
     "choose_working_crs",
     "geodesic_area",
     "ha_to_m2",
     "inspect_file",
     "inspect_layerset",
     "list_layers",
+    "load_rules",
     "m2_to_ha",
     "m2_to_mu",
     "mu_to_m2",
@@ -52,6 +58,7 @@ __all__ = [
     "planar_area",
     "read_layer",
     "resolve_crs",
+    "screen",
     "source_info",
     "to_crs",
     "write_layer",
