@@ -43,7 +43,7 @@ VERDICT_FACTS = (
     "area_m2", "reported_area_m2", "type_category", "geom_problem", "width_m",
     "permanent_farmland_m2", "lu_farmland_m2", "eco_redline_m2", "town_boundary_m2",
     "village_zone_m2", "approved_m2", "approved_late_m2", "facility_m2", "temporary_m2",
-    "cover_m2", "remainder_m2", "approval_ids", "approval_late_ids",
+    "cover_m2", "remainder_m2", "approval_ids", "approval_late_ids", "due_date",
 )
 DEFAULT_TOLERANCE_M = 0.1
 

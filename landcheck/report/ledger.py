@@ -24,7 +24,7 @@ LEDGER_COLUMNS = (
     ("illegal_farmland_m2", "违法占耕地/亩 (illegal on farmland, mu)"),
     ("illegal_redline_m2", "违法占生态保护红线/亩 (illegal in red line, mu)"),
     ("rules", "触发规则 (rules)"), ("reasons_zh", "判定理由"), ("reasons_en", "reasons"),
-    ("approval_ids", "批准文号 (approvals)"),
+    ("approval_ids", "批准文号 (approvals)"), ("due_date", "整改期限 (due date)"),
 )
 _SUMMARY_HEADERS = {
     "verdict": "判定结果 (verdict)", "verdict_zh": "判定结果", "patches": "图斑数 (patches)",
@@ -60,7 +60,7 @@ def _patch_sheet(df: pd.DataFrame) -> pd.DataFrame:
             v = pd.Series(np.round(m2_to_mu(v.to_numpy(dtype=float)), 2), index=df.index)
         elif col == "verdict":
             v = v.map(lambda x: f"{VERDICT_ZH.get(x, x)} ({x})")
-        elif col in ("before", "after"):
+        elif col in ("before", "after", "due_date"):
             v = pd.to_datetime(v, errors="coerce").dt.strftime("%Y-%m-%d")
         elif v.dtype == object:
             v = v.map(lambda x: "；".join(map(str, x)) if isinstance(x, list | tuple) else x)
