@@ -39,10 +39,14 @@ def parse_sets(sets) -> dict:
 
 
 def refuse_existing(paths, overwrite: bool) -> None:
-    """Fail before any work if an output exists and --overwrite was not given."""
+    """Fail before any work if an output exists and --overwrite was not given; create the
+    output folders."""
     for p in paths:
         if p is not None and p.exists() and not overwrite:
             raise click.UsageError(f"{p} exists; pass --overwrite to replace it")
+    for p in paths:
+        if p is not None:
+            p.parent.mkdir(parents=True, exist_ok=True)
 
 
 def progress(ctx):
