@@ -30,11 +30,14 @@ which are exactly the coefficients of the survey rules' formula
 between latitudes ``B₁, B₂`` (``ΔB = B₂ − B₁``, ``Bm = (B₁ + B₂)/2``). The
 first omitted term, ``6e¹⁰ sin¹¹B / 11``, changes areas by < 1e-10 (relative).
 
-**Polygons.** Every edge ``(B₁, L₁) → (B₂, L₂)`` contributes the trapezoid
-between itself and a reference parallel ``B₀`` (the ring's first vertex):
-``ΔL · [F(Bm) − F(B₀)]`` with ``ΔL = L₂ − L₁`` and ``Bm`` the edge's mean
-latitude, written in the product form above so that small parcels do not lose
-digits. Over a closed ring ``ΣΔL = 0``, so the choice of ``B₀`` cancels and the
+**Polygons.** Every edge ``(B₁, L₁) → (B₂, L₂)`` contributes the area between
+itself and a reference parallel ``B₀`` (the ring's first vertex):
+``b²·ΔL · [F̄ − F(B₀)]`` with ``ΔL = L₂ − L₁`` and ``F̄`` the mean of ``F`` along
+the edge — the series at the edge's mean latitude ``Bm`` with each ``sin(nB)``
+term multiplied by ``sinc(nΔB/2)``, which makes it exact for an edge straight in
+(B, L) (the midpoint form ``F(Bm)`` alone is off by ≈ tan B·ΔB/12 of a sloping
+edge's trapezoid). ``F(Bm) − F(B₀)`` is written in the product form above so
+that small parcels do not lose digits. Over a closed ring ``ΣΔL = 0``, so the choice of ``B₀`` cancels and the
 signed sum is the ring's area: edges are straight lines in (B, L), as in the
 official figures (no densification). Exterior rings count positive and holes
 negative whatever their orientation in the data.
@@ -202,9 +205,26 @@ def _trapezoid_sums(lon, lat, ring_of_pt, n_rings, e2, b):
         s_prev, s = s, two_cos2u * s - s_prev
         c_prev, c = c, two_cos2v * c - c_prev
         series += (-1) ** j * k[j] * s * c
+    # An edge straight in (B, L): integrate F along it rather than taking F at its middle.
+    # (1/ΔB)∫sin(kB)dB = sin(kBm)·sinc_k with sinc_k = sin(kΔB/2)/(kΔB/2); the midpoint form
+    # would be off by ≈ tanB·ΔB/12 of an edge's trapezoid (first order in ΔB).
+    series = 2.0 * series + _sinc_correction(phi[1:] - phi[:-1], phi_m, k)
     ring = ring_of_pt[:-1]
-    area = np.bincount(ring, weights=2.0 * b * b * d_lam * series, minlength=n_rings)
+    area = np.bincount(ring, weights=b * b * d_lam * series, minlength=n_rings)
     return area, np.bincount(ring, weights=d_lam, minlength=n_rings)
+
+
+def _sinc_correction(d_phi, phi_m, k) -> np.ndarray:
+    """Σ (−1)^j K_j sin(m Bm)(sinc(m ΔB/2) − 1), m = 2j + 1: the exact-integral correction."""
+    out = np.zeros_like(phi_m)
+    for j, kj in enumerate(k):
+        m = 2 * j + 1
+        x = 0.5 * m * d_phi
+        small = np.abs(x) < 1e-3
+        xs = np.where(small, 1.0, x)
+        sinc_m1 = np.where(small, -x * x / 6.0 * (1.0 - x * x / 20.0), (np.sin(xs) - xs) / xs)
+        out += (-1) ** j * kj * np.sin(m * phi_m) * sinc_m1
+    return out
 
 
 def official_area(geometries, /, *, crs) -> np.ndarray:

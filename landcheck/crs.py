@@ -331,6 +331,9 @@ def to_crs(gdf: gpd.GeoDataFrame, dst, *, helmert: Mapping | None = None,
     >>> to_crs(g, "EPSG:4548").geometry.iloc[0].x
     512345.5
     """
+    if not source:
+        info = gdf.attrs.get("landcheck_source")
+        source = getattr(info, "path", "") or ""
     if gdf.crs is None:
         raise CRSError(f"{_where(source)}the frame has no CRS; decide one with resolve_crs() "
                        "before transforming.")

@@ -40,10 +40,25 @@ log = logging.getLogger("landcheck.screen")
 
 #: Fact columns copied into the verdict table (besides the split areas).
 VERDICT_FACTS = (
-    "area_m2", "reported_area_m2", "type_category", "geom_problem", "width_m",
-    "permanent_farmland_m2", "lu_farmland_m2", "eco_redline_m2", "town_boundary_m2",
-    "village_zone_m2", "approved_m2", "approved_late_m2", "facility_m2", "temporary_m2",
-    "cover_m2", "remainder_m2", "approval_ids", "approval_late_ids", "due_date",
+    "area_m2",
+    "reported_area_m2",
+    "type_category",
+    "geom_problem",
+    "width_m",
+    "permanent_farmland_m2",
+    "lu_farmland_m2",
+    "eco_redline_m2",
+    "town_boundary_m2",
+    "village_zone_m2",
+    "approved_m2",
+    "approved_late_m2",
+    "facility_m2",
+    "temporary_m2",
+    "cover_m2",
+    "remainder_m2",
+    "approval_ids",
+    "approval_late_ids",
+    "due_date",
 )
 DEFAULT_TOLERANCE_M = 0.1
 
@@ -64,9 +79,18 @@ def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, 
     return pack.select(families) if families else pack
 
 
-def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | None = None,
-           families=None, working_crs=None, tolerance_m: float | None = None,
-           reference_date=None, progress: Callable[[str], None] | None = None) -> ScreenResult:
+def screen(
+    patches,
+    layers,
+    rules="city2023",
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    families=None,
+    working_crs=None,
+    tolerance_m: float | None = None,
+    reference_date=None,
+    progress: Callable[[str], None] | None = None,
+) -> ScreenResult:
     """Screen change patches against reference layers with a rule pack.
 
     Parameters
@@ -100,8 +124,9 @@ def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | 
     patch_gdf, ref = _transform(patch_gdf, ref, layerset, crs_decision.crs)
     tol = _tolerance(pack, tolerance_m)
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
-    overlay = compute_facts(patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol,
-                            params=_family_params(full))
+    overlay = compute_facts(
+        patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol, params=_family_params(full)
+    )
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
@@ -110,8 +135,14 @@ def screen(patches, layers, rules="city2023", *, overrides: Mapping[str, Any] | 
     fragments = _fragments(patch_gdf, overlay, decided)
     prov = _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
-    return ScreenResult(verdicts=verdicts, fragments=fragments, facts=overlay.facts,
-                        fired=fired, provenance=prov, pack=pack)
+    return ScreenResult(
+        verdicts=verdicts,
+        fragments=fragments,
+        facts=overlay.facts,
+        fired=fired,
+        provenance=prov,
+        pack=pack,
+    )
 
 
 # ------------------------------------------------------------------ inputs
@@ -124,8 +155,10 @@ def _as_layerset(layers):
         return layers
     if isinstance(layers, str | Path):
         return LayerSet.from_config(layers)
-    raise TypeError(f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
-                    f"not {type(layers).__name__}")
+    raise TypeError(
+        f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
+        f"not {type(layers).__name__}"
+    )
 
 
 def _read_inputs(patches, layerset, say):
@@ -149,8 +182,10 @@ def _read_inputs(patches, layerset, say):
 
 def _check_patch_frame(gdf):
     if "id" not in gdf.columns:
-        raise InputError("patches: no `id` column; map the patch id field (e.g. JCBH) to `id` "
-                         "or read the patches through a layer set")
+        raise InputError(
+            "patches: no `id` column; map the patch id field (e.g. JCBH) to `id` "
+            "or read the patches through a layer set"
+        )
     dup = gdf["id"][gdf["id"].duplicated()]
     if len(dup):
         from landcheck.errors import DuplicateIdError, format_ids
@@ -182,8 +217,14 @@ def _transform(patch_gdf, ref, layerset, crs):
         spec = spec or (layerset.spec(role) if role in layerset else None)
         return spec.helmert if spec is not None else None
 
-    out = {role: to_crs(g, crs, helmert=helmert(role), source=role) for role, g in ref.items()}
-    return to_crs(patch_gdf, crs, helmert=helmert("patches"), source="patches"), out
+    def where(role, g):
+        info = source_info(g)
+        return f"{role} ({info.path})" if info is not None else role
+
+    out = {role: to_crs(g, crs, helmert=helmert(role), source=where(role, g))
+           for role, g in ref.items()}
+    patches = to_crs(patch_gdf, crs, helmert=helmert("patches"), source=where("patches", patch_gdf))
+    return patches, out
 
 
 def _family_params(pack) -> dict:
@@ -217,11 +258,15 @@ def _verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFram
             cols[c] = facts[c].to_numpy()
     if townships is not None and {"id", "name"} <= set(townships.columns) and "township" in cols:
         names = dict(zip(townships["id"].astype(str), townships["name"].astype(str), strict=True))
-        cols["township_name"] = pd.Series(cols["township"]).map(
-            lambda c: names.get(str(c)) if pd.notna(c) else None).to_numpy()
+        cols["township_name"] = (
+            pd.Series(cols["township"])
+            .map(lambda c: names.get(str(c)) if pd.notna(c) else None)
+            .to_numpy()
+        )
     table = pd.DataFrame(cols, index=facts.index)
-    table = pd.concat([table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]],
-                      axis=1)
+    table = pd.concat(
+        [table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]], axis=1
+    )
     return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
 
 
@@ -241,8 +286,14 @@ def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
         rest_area[has] = official_area(rest[has], crs=patch_gdf.crs)
     pieces = [
         _part(facts, ~split, "whole", verdict, geoms, facts["area_m2"].to_numpy()),
-        _part(facts, split, "legal", np.full(len(facts), "legal", dtype=object), overlay.cover,
-              decided["legal_m2"].to_numpy()),
+        _part(
+            facts,
+            split,
+            "legal",
+            np.full(len(facts), "legal", dtype=object),
+            overlay.cover,
+            decided["legal_m2"].to_numpy(),
+        ),
         _part(facts, split, "rest", verdict, rest, rest_area),
     ]
     for k, (name, extra) in enumerate(overlay.parts.items(), start=3):
@@ -261,12 +312,22 @@ def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
 
 def _part(facts, mask, name, verdict, geoms, area):
     rows = np.flatnonzero(mask)
-    rows = rows[~shapely.is_missing(np.asarray(geoms, dtype=object)[rows])] if name != "whole" else rows
-    return pd.DataFrame({
-        "id": facts["id"].to_numpy()[rows], "part": name, "verdict": verdict[rows],
-        "area_m2": area[rows], "geometry": np.asarray(geoms, dtype=object)[rows],
-        "_row": rows, "_k": {"whole": 0, "legal": 1, "rest": 2}.get(name, 3),
-    })
+    rows = (
+        rows[~shapely.is_missing(np.asarray(geoms, dtype=object)[rows])]
+        if name != "whole"
+        else rows
+    )
+    return pd.DataFrame(
+        {
+            "id": facts["id"].to_numpy()[rows],
+            "part": name,
+            "verdict": verdict[rows],
+            "area_m2": area[rows],
+            "geometry": np.asarray(geoms, dtype=object)[rows],
+            "_row": rows,
+            "_k": {"whole": 0, "legal": 1, "rest": 2}.get(name, 3),
+        }
+    )
 
 
 def _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
@@ -286,11 +347,17 @@ def _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
         "tolerance_m": tol,
         "rules": pack.to_dict(),
         "inputs": {"patches": info(patch_gdf), **{r: info(g) for r, g in ref.items()}},
-        "versions": {"python": platform.python_version(), "shapely": shapely.__version__,
-                     "geos": shapely.geos_version_string, "pyproj": pyproj.__version__,
-                     "proj": pyproj.proj_version_str, "gdal": pyogrio.__gdal_version_string__,
-                     "geopandas": gpd.__version__, "pandas": pd.__version__,
-                     "numpy": np.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "shapely": shapely.__version__,
+            "geos": shapely.geos_version_string,
+            "pyproj": pyproj.__version__,
+            "proj": pyproj.proj_version_str,
+            "gdal": pyogrio.__gdal_version_string__,
+            "geopandas": gpd.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+        },
         "seconds": round(time.perf_counter() - t0, 3),
     }
 
@@ -314,10 +381,13 @@ class ScreenResult:
 
     def __repr__(self) -> str:
         counts = self.verdicts["verdict"].value_counts()
-        parts = ", ".join(f"{v} {int(counts.get(v, 0))}" for v in
-                          ("illegal", "needs_review", "legal", "other"))
-        return (f"<ScreenResult {len(self.verdicts)} patches: {parts}; rules "
-                f"{self.pack.name} {self.pack.version}; crs {self.provenance['working_crs']}>")
+        parts = ", ".join(
+            f"{v} {int(counts.get(v, 0))}" for v in ("illegal", "needs_review", "legal", "other")
+        )
+        return (
+            f"<ScreenResult {len(self.verdicts)} patches: {parts}; rules "
+            f"{self.pack.name} {self.pack.version}; crs {self.provenance['working_crs']}>"
+        )
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{repr(self)[1:-1]}</b></p>"

@@ -396,6 +396,8 @@ def _restore_shapefile(moved_new: list[Path], moved_old: list[Path], aside: Path
 
 def _write_frame(frame, staged: Path, driver: str, layer: str | None, encoding) -> None:
     if driver == "GeoParquet":
+        frame = frame.copy()
+        frame.attrs = {}  # provenance objects are not JSON; GeoParquet would store attrs as JSON
         frame.to_parquet(staged)
         return
     options: dict[str, object] = {}

@@ -186,6 +186,7 @@ def ellipsoidal_areas(shifted: list) -> list[float]:
         if g is None or g.is_empty:
             out.append(float("nan"))
             continue
+        g = shapely.orient_polygons(g)  # Geod sums rings by their own orientation: holes must be CW
         geo = shapely.transform(g, lambda c: np.column_stack(_TO_GEO.transform(c[:, 0], c[:, 1])))
         area, _ = _GEOD.geometry_area_perimeter(geo)
         out.append(abs(area))

@@ -1,0 +1,384 @@
+"""Acceptance tests on real public vector data (``shared/realdata/`` beside the repository).
+
+Every vector layer of every GeoPackage there is read, measured with the official ellipsoidal
+area and cross-checked against the geodesic area, against the layer's own area attribute where
+it has one, and against the projection's scale factor. Origins, licences and the meaning of the
+attributes are in each folder's SOURCE.md. The module is skipped when the folder is absent.
+
+Measured tolerances are written next to each assertion; the bounds are set slightly above them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import pytest
+import shapely
+
+import landcheck
+from landcheck.errors import CRSError, DuplicateIdError
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared/realdata"
+if not REALDATA.is_dir():
+    pytest.skip(f"real data not found at {REALDATA}", allow_module_level=True)
+
+LAYERS = [(gpkg, name) for gpkg in sorted(REALDATA.glob("*/*.gpkg"))
+          for name, _ in pyogrio.list_layers(gpkg)]
+IDS = [f"{gpkg.parent.name}/{name}" for gpkg, name in LAYERS]
+LPIS = REALDATA / "lpis_parcel_samples/lpis_parcel_samples.gpkg"
+MAPBIOMAS = REALDATA / "brazil_mapbiomas_alerts_ti/mapbiomas_alerts_ti.gpkg"
+CAR = REALDATA / "brazil_para_car_uc/para_car_uc.gpkg"
+EULUC = REALDATA / "china_wuxi_xinwu_euluc/xinwu_euluc_landuse.gpkg"
+RABA = REALDATA / "slovenia_eolearn_raba_ndvi/raba_lulc.gpkg"
+RONDONIA = REALDATA / "rondonia_prodes_s2class/rondonia_patches.gpkg"
+
+#: Official minus geodesic area, relative: (on the layer's total, largest on one feature of
+#: more than 100 m²), as measured on the raw vertices. Official edges are straight lines in
+#: (latitude, longitude), geodesic edges are geodesics. An edge of length s bulges from the
+#: other kind by ~s²·tanB/(8R), enclosing ~s³·tanB/(12R) between them: 1 m² for a 500 m edge
+#: at 50°N. Opposite sides of a square cancel (docs/area.md measures 1e-9 there), but a real
+#: parcel often has one long straight side facing many short ones, and the bulges then add
+#: up: up to 6e-4 on thin Flemish parcels, 3e-5 on the totals of the two huge Indigenous
+#: Lands (edges of kilometres). test_official_and_geodesic_agree_on_densified_edges shows that
+#: the difference is the edge definition and nothing else.
+OFFICIAL_VS_GEODESIC = {
+    "mapbiomas_alerts": (7.10e-08, 3.72e-06),
+    "terras_indigenas": (2.90e-05, 2.92e-05),
+    "car_imoveis": (1.04e-05, 3.26e-04),
+    "unidades_conservacao": (1.12e-06, 3.38e-06),
+    "euluc_land_use": (9.17e-09, 2.93e-04),
+    "osm_water": (1.15e-05, 4.02e-05),
+    "fr_rpg_contiguous": (3.59e-07, 1.66e-04),
+    "nl_brp_gewaspercelen_2023": (2.12e-06, 1.43e-04),
+    "nl_referentiepercelen_2023": (1.26e-05, 5.51e-04),
+    "dk_marker_2026": (3.07e-07, 1.96e-05),
+    "at_invekos_schlaege_2025": (1.08e-07, 3.83e-05),
+    "fi_kasvulohko_2023": (1.83e-06, 6.50e-05),
+    "de_bb_antrag": (2.60e-07, 7.34e-05),
+    "be_vlg_landbouwgebruikspercelen_2023": (1.79e-06, 6.22e-04),
+    "es_cat_cultius_dun_2023": (2.14e-07, 1.13e-05),
+    "se_skiften_2023": (6.93e-06, 1.23e-05),
+    "ie_gsaa_2024": (1.02e-07, 5.80e-06),
+    "jp_fude_polygons_2024": (1.76e-08, 7.75e-06),
+    "prodes_deforestation_patches": (2.47e-07, 1.13e-05),
+    "s2_clearcut_patches_2020_2021": (5.31e-08, 2.28e-05),
+    "raba_lulc": (1.54e-06, 2.11e-05),
+    "patch_bbox": (8.70e-10, 8.70e-10),
+}
+MARGIN = 1.5
+
+
+
+@cache
+def _read(gpkg: Path, name: str):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gdf = landcheck.read_layer(gpkg, layer=name, on_invalid="warn")
+    return gdf, tuple(caught)
+
+
+@cache
+def _areas(gpkg: Path, name: str):
+    gdf, _ = _read(gpkg, name)
+    return (landcheck.official_area(gdf.geometry, crs=gdf.crs),
+            landcheck.geodesic_area(gdf.geometry, crs=gdf.crs))
+
+
+def layer(gpkg: Path, name: str):
+    return _read(gpkg, name)[0]
+
+
+def rel(a, b):
+    return np.abs(np.asarray(a) - np.asarray(b)) / np.abs(np.asarray(b))
+
+
+def representative_lonlat(gdf):
+    points = gdf.geometry.representative_point().to_crs(gdf.crs.geodetic_crs)
+    return points.x.to_numpy(), points.y.to_numpy()
+
+
+# --- every layer --------------------------------------------------------------------------------
+
+
+def test_every_layer_has_a_measured_tolerance():
+    assert sorted(name for _, name in LAYERS) == sorted(OFFICIAL_VS_GEODESIC)
+
+
+@pytest.mark.parametrize(("gpkg", "name"), LAYERS, ids=IDS)
+def test_read_layer(gpkg, name):
+    gdf, caught = _read(gpkg, name)
+    meta = pyogrio.read_info(gpkg, layer=name)
+    assert len(gdf) == meta["features"] > 0
+    # the CRS is the file's, and SourceInfo says so
+    assert gdf.crs == pyproj.CRS(meta["crs"])
+    info = landcheck.source_info(gdf)
+    assert (info.crs, info.crs_how, info.layer, info.driver) == (meta["crs"], "file", name, "GPKG")
+    assert info.n_features == len(gdf)
+    # SOURCE.md: all geometries are valid; no warning was needed
+    geoms = gdf.geometry.values
+    invalid = int((~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)).sum())
+    empty = int((shapely.is_missing(geoms) | shapely.is_empty(geoms)).sum())
+    assert (invalid, empty) == (0, 0)
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize(("gpkg", "name"), LAYERS, ids=IDS)
+def test_official_area_agrees_with_geodesic_area(gpkg, name):
+    official, geodesic = _areas(gpkg, name)
+    total, worst = OFFICIAL_VS_GEODESIC[name]
+    assert abs(official.sum() - geodesic.sum()) / geodesic.sum() <= max(MARGIN * total, 1e-8)
+    big = geodesic > 100  # smaller slivers: the geodesic sum itself is only good to ~1e-8 m²
+    assert rel(official[big], geodesic[big]).max() <= max(MARGIN * worst, 1e-7)
+    # the smallest features (down to 1.7e-5 m² in CAR) still agree in absolute terms
+    assert np.abs(official - geodesic)[~big].max(initial=0.0) < 0.01
+
+
+@pytest.mark.parametrize(("gpkg", "name"), LAYERS, ids=IDS)
+def test_official_and_geodesic_agree_on_densified_edges(gpkg, name):
+    """Cut every edge into pieces of at most 1e-4° (~10 m) in (lon, lat): the two edge
+    definitions then coincide, and so do the areas (measured ≤ 6.3e-9 on totals,
+    ≤ 6.4e-7 on one feature). CAR's huge polygons use 1e-3° to keep this fast."""
+    gdf = layer(gpkg, name)
+    lonlat = gdf.to_crs(gdf.crs.geodetic_crs)
+    step = 1e-3 if name == "car_imoveis" else 1e-4
+    dense = shapely.segmentize(np.asarray(lonlat.geometry.array), step)
+    official = landcheck.official_area(dense, crs=lonlat.crs)
+    geodesic = landcheck.geodesic_area(dense, crs=lonlat.crs)
+    assert abs(official.sum() - geodesic.sum()) / geodesic.sum() < 1e-8
+    big = geodesic > 100
+    assert rel(official[big], geodesic[big]).max() < 1e-6
+
+
+@pytest.mark.parametrize(("gpkg", "name"), LAYERS, ids=IDS)
+def test_planar_area_needs_a_projected_crs(gpkg, name):
+    gdf = layer(gpkg, name)
+    if gdf.crs.is_geographic:
+        with pytest.raises(CRSError, match="geographic"):
+            landcheck.planar_area(gdf.geometry, crs=gdf.crs)
+    else:
+        planar = landcheck.planar_area(gdf.geometry, crs=gdf.crs)
+        np.testing.assert_array_equal(planar, gdf.geometry.area.to_numpy())
+
+
+# --- the layers' own area attributes ----------------------------------------------------------
+
+
+def test_mapbiomas_alertha():
+    """ALERTHA: MapBiomas' alert area in ha with 4 decimals (1 m²), computed by MapBiomas on
+    the ellipsoid. Measured official − ALERTHA: median −0.10 m², 5–95 % within −0.70..+0.38 m²,
+    extremes −33.5 m² / +0.48 m² (a few alerts were edited after their area was recorded);
+    total −6.6e-6."""
+    gdf = layer(MAPBIOMAS, "mapbiomas_alerts")
+    official, _ = _areas(MAPBIOMAS, "mapbiomas_alerts")
+    diff = official - gdf["ALERTHA"].to_numpy() * 1e4
+    assert abs(np.median(diff)) < 0.15
+    assert np.quantile(np.abs(diff), 0.9) < 0.6
+    assert np.abs(diff).max() < 35
+    assert rel(official, gdf["ALERTHA"] * 1e4).max() < 5e-4
+    assert abs(official.sum() / (gdf["ALERTHA"].sum() * 1e4) - 1) < 1e-5
+
+
+def test_terras_indigenas_superficie():
+    """superficie: FUNAI's legal (decree) area in ha, not measured on these polygons. Measured
+    official/superficie − 1: −7.8e-4 (Parque do Xingu, 2.6 Mha) and +1.9e-2 (Rio das Cobras)."""
+    gdf = layer(MAPBIOMAS, "terras_indigenas")
+    official, _ = _areas(MAPBIOMAS, "terras_indigenas")
+    ratio = official / (gdf["superficie"].to_numpy() * 1e4) - 1
+    assert np.abs(ratio).max() < 0.02
+    assert np.abs(ratio).min() < 1e-3
+    # accented characters were lost upstream (SOURCE.md): kept as U+FFFD, not re-decoded
+    assert gdf["etnia_nome"].str.contains("\ufffd").any()
+
+
+def test_car_declared_area():
+    """num_area: the owner's declared area in ha (SICAR), 5 records 0. Measured over the 4561
+    others: |official/num_area − 1| median 4.6e-4, 95 % < 1.4e-3, 99 % < 1.8e-3; a few
+    declarations are off by −48 %..+25 %."""
+    gdf = layer(CAR, "car_imoveis")
+    official, _ = _areas(CAR, "car_imoveis")
+    declared = gdf["num_area"].to_numpy() * 1e4
+    assert int((declared == 0).sum()) == 5
+    ratio = np.abs(official[declared > 0] / declared[declared > 0] - 1)
+    assert np.median(ratio) < 6e-4
+    assert np.quantile(ratio, 0.95) < 1.6e-3
+    assert np.quantile(ratio, 0.99) < 2.2e-3
+
+
+def test_car_duplicate_codes_are_refused_by_name():
+    with pytest.raises(DuplicateIdError) as exc:
+        landcheck.read_layer(CAR, layer="car_imoveis", id_field="cod_imovel")
+    message = str(exc.value)
+    assert "para_car_uc.gpkg" in message and "car_imoveis" in message
+    assert "3 duplicated id(s)" in message
+
+
+def test_conservation_units_ha_total():
+    """ha_total: the official UC area in ha, stored as text. Measured official/ha_total − 1:
+    +1.24e-5 .. +1.72e-5 (ha_total is an ellipsoidal area too, of an older boundary version)."""
+    gdf = layer(CAR, "unidades_conservacao")
+    assert pd.api.types.is_string_dtype(gdf["ha_total"])
+    official, _ = _areas(CAR, "unidades_conservacao")
+    ratio = official / (gdf["ha_total"].astype(float).to_numpy() * 1e4) - 1
+    assert ((ratio > 1e-5) & (ratio < 2e-5)).all(), ratio
+
+
+def test_euluc_area_m2_is_planar_utm():
+    """area_m2 was computed in EPSG:32650 (SOURCE.md): equal to the planar area (measured: 0).
+    Xinwu lies 3.3–3.5° east of UTM 50N's central meridian, where planar areas are 0.18 %
+    too large; official × areal scale at each parcel gives back the planar area (measured
+    ≤ 3.8e-4 per parcel — the areal scale is taken at one point of each parcel and edges are
+    straight in (B, L), not in the plane — and 3.1e-8 on the total)."""
+    gdf = layer(EULUC, "euluc_land_use")
+    planar = landcheck.planar_area(gdf.geometry, crs=gdf.crs)
+    np.testing.assert_allclose(planar, gdf["area_m2"].to_numpy(), rtol=1e-12)
+    official, _ = _areas(EULUC, "euluc_land_use")
+    scale = pyproj.Proj(gdf.crs).get_factors(*representative_lonlat(gdf)).areal_scale
+    assert ((scale - 1 > 1.5e-3) & (scale - 1 < 2.2e-3)).all()
+    assert rel(official * scale, planar).max() < 4.5e-4
+    assert abs((official * scale).sum() / planar.sum() - 1) < 5e-8
+
+
+# LPIS: (layer, attribute, what it is, measured planar − attribute×1e4 in m²). The national
+# systems store the planar area of the parcel in their national grid, rounded or truncated to
+# the attribute's decimals, or an area declared in the aid application.
+LPIS_AREAS = [
+    # surf_parc: ha with 2 decimals, rounded: |d| ≤ 50 m² (measured 49.7)
+    ("fr_rpg_contiguous", "surf_parc", -50.0, 50.0),
+    # IMK_areal: ha with 2 decimals, truncated: 0 ≤ d < 100 m² (measured 0.12 .. 99.4)
+    ("dk_marker_2026", "IMK_areal", 0.0, 100.0),
+    # SL_FLAECHE_BRUTTO_HA: gross ha with 8 decimals: |d| ≤ 1e-4 m² (measured ≤ 1e-4)
+    ("at_invekos_schlaege_2025", "SL_FLAECHE_BRUTTO_HA", -1.5e-4, 1.5e-4),
+    # PINTA_ALA: ha with 2 decimals, from another geometry version: measured −69.6 .. +115.2
+    ("fi_kasvulohko_2023", "PINTA_ALA", -75.0, 120.0),
+    # groesse: ha with 4 decimals; 97 parcels within 0..1 m² (truncated), 3 redrawn ones
+    # −20.3, −2.8, +5.0 m²
+    ("de_bb_antrag", "groesse", -21.0, 5.5),
+    # GRAF_OPP: graphic area, ha with 4 decimals, rounded: |d| ≤ 0.5 m² (measured 0.494)
+    ("be_vlg_landbouwgebruikspercelen_2023", "GRAF_OPP", -0.5, 0.5),
+    # ha: unrounded planar area (measured |d| ≤ 3.3e-7 m²)
+    ("es_cat_cultius_dun_2023", "ha", -1e-6, 1e-6),
+    # ansokt_are: area applied for, ha with 2 decimals: measured −49.8 .. +53.2
+    ("se_skiften_2023", "ansokt_are", -55.0, 55.0),
+]
+
+
+@pytest.mark.parametrize(("name", "column", "low", "high"), LPIS_AREAS,
+                         ids=[row[0] for row in LPIS_AREAS])
+def test_lpis_area_attribute(name, column, low, high):
+    gdf = layer(LPIS, name)
+    planar = landcheck.planar_area(gdf.geometry, crs=gdf.crs)
+    diff = planar - gdf[column].to_numpy(dtype=float) * 1e4
+    assert low - 1e-9 <= diff.min() and diff.max() <= high + 1e-9, (diff.min(), diff.max())
+    # official area = planar area / areal scale of the national grid at the parcel
+    official, _ = _areas(LPIS, name)
+    scale = pyproj.Proj(gdf.crs).get_factors(*representative_lonlat(gdf)).areal_scale
+    worst = OFFICIAL_VS_GEODESIC[name][1]
+    assert rel(official * scale, planar).max() < max(MARGIN * worst, 1e-7)
+
+
+def test_lpis_area_rounding_is_as_described():
+    """The two rounding rules above, checked where they are sharp."""
+    fr = layer(LPIS, "fr_rpg_contiguous")
+    planar = landcheck.planar_area(fr.geometry, crs=fr.crs)
+    np.testing.assert_array_equal(np.round(planar / 1e4, 2), fr["surf_parc"].to_numpy())
+    dk = layer(LPIS, "dk_marker_2026")
+    planar = landcheck.planar_area(dk.geometry, crs=dk.crs)
+    np.testing.assert_array_equal(np.floor(planar / 100) / 100, dk["IMK_areal"].to_numpy())
+
+
+def test_slovenia_area_is_planar_in_the_old_national_grid():
+    """AREA (m², 4 decimals) is the planar area in D48/GK (EPSG:3912, Bessel, k0 = 0.9999),
+    the grid RABA was published in. In UTM 33N (k0 = 0.9996, same central meridian 15°E)
+    the planar area is smaller by (0.9996/0.9999)² − 1 = −6.0e-4 (measured −5.78e-4, the rest
+    is the Bessel datum); transformed back to EPSG:3912 the areas agree to 2.3e-6 (1.1 m² on a
+    68.5 ha forest, measured; the MGI 1901 transformation is good to ~1 m)."""
+    gdf = layer(RABA, "raba_lulc")
+    area = gdf["AREA"].to_numpy()
+    planar_utm = landcheck.planar_area(gdf.geometry, crs=gdf.crs)
+    ratio = planar_utm / area - 1
+    assert ((ratio > -5.85e-4) & (ratio < -5.70e-4)).all()
+    d48 = landcheck.to_crs(gdf, "EPSG:3912")
+    planar_d48 = landcheck.planar_area(d48.geometry, crs=d48.crs)
+    assert rel(planar_d48, area).max() < 3e-6
+    assert abs(planar_d48.sum() / area.sum() - 1) < 2.5e-6
+    # official (ellipsoidal) area is 1.9e-4 above AREA: 1/k0² of D48/GK less the datum
+    official, _ = _areas(RABA, "raba_lulc")
+    assert ((official / area - 1 > 1.85e-4) & (official / area - 1 < 2.2e-4)).all()
+
+
+# --- reprojection and round trips ---------------------------------------------------------------
+
+
+def test_brazilian_layer_into_its_utm_zone():
+    """PRODES patches (SIRGAS 2000, EPSG:4674) near 62.6°W 8.8°S → SIRGAS 2000 / UTM 20S.
+    The official area does not change (same datum; measured 3.5e-11); the planar area is the
+    official area times the UTM areal scale at the patch (measured ≤ 1.15e-5: the scale
+    varies across the larger patches, and pixel edges are straight in degrees)."""
+    gdf = layer(RONDONIA, "prodes_deforestation_patches")
+    decision = landcheck.choose_working_crs([(gdf.crs, gdf.total_bounds)])
+    assert decision.crs == pyproj.CRS("EPSG:31980")
+    assert decision.how == "detected"
+    utm = landcheck.to_crs(gdf, decision.crs)
+    assert utm.crs == decision.crs and gdf.crs == pyproj.CRS("EPSG:4674")  # input untouched
+    official, _ = _areas(RONDONIA, "prodes_deforestation_patches")
+    official_utm = landcheck.official_area(utm.geometry, crs=utm.crs)
+    assert rel(official_utm, official).max() < 1e-9
+    planar = landcheck.planar_area(utm.geometry, crs=utm.crs)
+    scale = pyproj.Proj(decision.crs).get_factors(*representative_lonlat(gdf)).areal_scale
+    assert ((scale - 1 > -7.7e-4) & (scale - 1 < -7.2e-4)).all()  # k0² = 0.9992 plus x²/R²
+    assert rel(planar, official * scale).max() < 1.5e-5
+    assert abs(planar.sum() / (official * scale).sum() - 1) < 1e-6
+
+
+def _assert_round_trip(original, back):
+    assert back.crs == original.crs
+    assert list(back.columns) == list(original.columns)
+    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns="geometry")),
+                                  pd.DataFrame(original.drop(columns="geometry")))
+    assert shapely.equals_exact(back.geometry.values, original.geometry.values, 0).all()
+    np.testing.assert_array_equal(landcheck.official_area(back.geometry, crs=back.crs),
+                                  landcheck.official_area(original.geometry, crs=original.crs))
+
+
+def test_round_trip_through_geopackage(tmp_path):
+    gdf = layer(MAPBIOMAS, "mapbiomas_alerts")  # 56 fields: text, float, int, datetime
+    path = landcheck.write_layer(gdf, tmp_path / "alerts.gpkg")
+    back, caught = _read.__wrapped__(path, "alerts")
+    assert caught == ()
+    _assert_round_trip(gdf, back)
+
+
+def test_round_trip_through_geoparquet(tmp_path):
+    gdf = layer(MAPBIOMAS, "mapbiomas_alerts")
+    path = landcheck.write_layer(gdf, tmp_path / "alerts.parquet")
+    _assert_round_trip(gdf, landcheck.read_layer(path))
+
+
+def test_round_trip_through_geoparquet_without_attrs(tmp_path):
+    """What works today: the same frame with its attrs (the SourceInfo) cleared."""
+    gdf = layer(MAPBIOMAS, "mapbiomas_alerts").copy()
+    gdf.attrs = {}
+    path = landcheck.write_layer(gdf, tmp_path / "alerts.parquet")
+    back = landcheck.read_layer(path)
+    assert landcheck.source_info(back).driver == "GeoParquet"
+    _assert_round_trip(gdf, back)
+
+
+# --- the edge integral --------------------------------------------------------------------------
+
+
+def test_official_area_is_exact_for_edges_straight_in_lonlat():
+    gdf = layer(LPIS, "be_vlg_landbouwgebruikspercelen_2023")
+    parcel = gdf.to_crs(gdf.crs.geodetic_crs).geometry.iloc[99]  # thin, a 390 m long side
+    split = shapely.segmentize(parcel, 1e-5)  # adds vertices on the straight (B, L) edges
+    crs = gdf.crs.geodetic_crs
+    before = landcheck.official_area([parcel], crs=crs)[0]
+    after = landcheck.official_area([split], crs=crs)[0]
+    assert before == pytest.approx(2174.85, abs=0.01)
+    assert after == pytest.approx(before, rel=1e-9)
