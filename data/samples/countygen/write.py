@@ -177,8 +177,9 @@ a note) or refuse with a clear message; areas are planar.
 
 ## `dltb_dlbm_integer.shp`
 
-30 land-use parcels whose `DLBM` is an Integer field: `101` instead of `"0101"`. Restore 4-digit
-text codes (`str(v).zfill(4)`) with a warning; never compare class codes as numbers.
+30 land-use parcels whose `DLBM` is an Integer field: `101` instead of `"0101"`. Reading it through a
+layer config that maps `class = "DLBM"` is refused with a message saying the codes must be text:
+a number has lost its leading zeros and guessing them back (`0101` vs `1010`?) is not safe.
 """
 
 
