@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from landcheck.errors import LandcheckError, format_ids
+from landcheck.errors import (
+    DuplicateIdError,
+    InputError,
+    LandcheckError,
+    LayerReadError,
+    format_ids,
+)
 from landcheck.provenance import source_info
 
 __all__ = ["LayerReport", "inspect_file", "inspect_layerset"]
@@ -83,9 +89,16 @@ def inspect_file(path, /, *, layer=None, encoding=None, crs=None, zone=None,
     report = LayerReport(role=role, path=str(path), layer=layer, id_field=id_field)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        opts = dict(layer=layer, encoding=encoding, crs=crs, zone=zone,
+                    central_meridian=central_meridian, on_invalid="warn")
         try:
-            gdf = read_layer(path, layer=layer, encoding=encoding, crs=crs, zone=zone,
-                             central_meridian=central_meridian, on_invalid="warn")
+            try:  # name features by id in the warnings when the ids allow it
+                gdf = read_layer(path, **opts, id_field=id_field)
+            except (DuplicateIdError, InputError) as exc:
+                if id_field is None or isinstance(exc, LayerReadError):
+                    raise
+                caught.clear()
+                gdf = read_layer(path, **opts)
         except (LandcheckError, OSError, ValueError) as exc:
             report.error = str(exc)
             gdf = None
