@@ -92,3 +92,15 @@ def test_inspect_config_problems_exit_1(runner, files):
 def test_usage_error_exit_2(runner):
     result = runner.invoke(cli, ["inspect"])
     assert result.exit_code == 2
+
+
+def test_rules_lists_the_pack(runner):
+    result = runner.invoke(cli, ["rules"])
+    assert result.exit_code == 0, result.output
+    assert "city2023" in result.output and "legality.unapproved_construction" in result.output
+
+
+def test_rules_bad_override(runner):
+    result = runner.invoke(cli, ["rules", "--set", "legality.nope=1"])
+    assert result.exit_code == 1
+    assert "parameters that exist" in result.output

@@ -16,7 +16,9 @@ from landcheck.cli.helpers import EXIT_ERROR, cli_errors
 @click.option("--encoding", help="Text encoding of a shapefile, e.g. GB18030 (default: detect).")
 @click.option("--crs", help="CRS of a file without one, e.g. EPSG:4527.")
 @click.option("--zone", type=int, help="Gauss-Kruger zone for unprefixed eastings, e.g. 39.")
-@click.option("--central-meridian", type=float, help="Central meridian for unprefixed eastings, e.g. 117.")
+@click.option(
+    "--central-meridian", type=float, help="Central meridian for unprefixed eastings, e.g. 117."
+)
 @click.option("--id-field", help="Field that must hold unique ids (reports duplicates).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_context
@@ -38,8 +40,17 @@ def inspect_cmd(ctx, source: Path, layer, encoding, crs, zone, central_meridian,
         if source.suffix.lower() == ".toml":
             reports = inspect_layerset(LayerSet.from_config(source))
         else:
-            reports = [inspect_file(source, layer=layer, encoding=encoding, crs=crs, zone=zone,
-                                    central_meridian=central_meridian, id_field=id_field)]
+            reports = [
+                inspect_file(
+                    source,
+                    layer=layer,
+                    encoding=encoding,
+                    crs=crs,
+                    zone=zone,
+                    central_meridian=central_meridian,
+                    id_field=id_field,
+                )
+            ]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -47,6 +58,8 @@ def inspect_cmd(ctx, source: Path, layer, encoding, crs, zone, central_meridian,
             click.echo("\n".join(r.lines()))
     failed = [r for r in reports if not r.ok]
     if failed:
-        click.echo(f"landcheck: error: {len(failed)} of {len(reports)} layer(s) could not be read",
-                   err=True)
+        click.echo(
+            f"landcheck: error: {len(failed)} of {len(reports)} layer(s) could not be read",
+            err=True,
+        )
         ctx.exit(EXIT_ERROR)

@@ -9,6 +9,7 @@ import click
 from landcheck._version import __version__
 from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
+from landcheck.cli.rules import rules_cmd
 from landcheck.cli.screen import screen_cmd
 
 
@@ -27,7 +28,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg --xlsx out/ledger.xlsx
       landcheck check projects --layers data/samples/county.toml -o out/projects.gpkg
     """
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
     logging.basicConfig(level=level, format="landcheck: %(levelname)s: %(message)s")
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
@@ -37,3 +40,4 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 cli.add_command(inspect_cmd)
 cli.add_command(screen_cmd)
 cli.add_command(check_cmd)
+cli.add_command(rules_cmd)
