@@ -48,8 +48,10 @@ class SubjectCheck:
 
     ``compute(features, layers, *, crs, params, reference_date)`` returns
     ``(facts, parts)``: the facts DataFrame (one row per feature, same order, with ``id``
-    and ``area_m2``, columns exactly ``schema``) and a dict of named per-feature geometry
-    arrays (e.g. ``{"outside": array}``) for the fragments layer.
+    and ``area_m2``, columns exactly ``schema``) and a dict of named per-row geometry
+    arrays (e.g. ``{"outside": array}``) for the fragments layer. A check that groups
+    features (plan parts into plans) returns one facts row per group and the group
+    geometries as ``parts["geometry"]``; the verdict table then has one row per group.
     """
 
     subject: str

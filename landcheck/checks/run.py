@@ -45,8 +45,12 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
         ``verdicts`` has one row per feature; ``fragments`` the measured parts
         (e.g. the part outside the allowed zone) with the feature's verdict.
     """
-    from landcheck import screen as sc
+    import importlib
+
     from landcheck.checks import SUBJECTS, load_builtin_checks
+
+    # the module (the package attribute `landcheck.screen` is the function)
+    sc = importlib.import_module("landcheck.screen")
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: sc.log.info(msg))
@@ -61,11 +65,16 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
         raise InputError(f"rule pack {full.name} has no rules for subject {subject!r}")
     layerset = sc._as_layerset(layers)
     if subject not in layerset:
-        raise InputError(f"{layerset.source}: no [layers.{subject}] table; add the layer to "
-                         "the config to run this check")
+        where = getattr(layerset, "source", None) or "layers"
+        raise InputError(f"{where}: no layer for role {subject!r}; add [layers.{subject}] to "
+                         "the config (or the frame to the dict) to run this check")
     say(f"reading {subject} and reference layers")
-    feats = layerset.read(subject)
-    refs = {r: layerset.read(r) for r in layerset.roles if r != subject}
+    if isinstance(layerset, dict):
+        feats = layerset[subject]
+        refs = {r: g for r, g in layerset.items() if r != subject}
+    else:
+        feats = layerset.read(subject)
+        refs = {r: layerset.read(r) for r in layerset.roles if r != subject}
     crs_decision = sc._working_crs(feats, refs, layerset, working_crs)
     feats, refs = sc._transform(feats, refs, layerset, crs_decision.crs)
     ref_date = sc._as_date(reference_date)
@@ -74,7 +83,8 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(facts, run=run, subject=subject)
     decided = decide(facts, fired, pack.rules, default=NO_FINDING)
-    verdicts = _verdict_table(feats, facts, decided)
+    geometry = parts.pop("geometry", None)
+    verdicts = _verdict_table(feats, facts, decided, geometry)
     fragments = _fragments(facts, decided, parts, crs_decision.crs)
     prov = sc._provenance(feats, refs, full, crs_decision, None, ref_date, t0)
     prov["subject"] = subject
@@ -82,9 +92,14 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
                            provenance=prov, pack=pack)
 
 
-def _verdict_table(feats, facts, decided) -> gpd.GeoDataFrame:
+def _verdict_table(feats, facts, decided, geometry=None) -> gpd.GeoDataFrame:
+    """One row per facts row; its geometry is ``geometry`` when the check groups features
+    (e.g. plan parts into plans), else the features' own."""
     table = pd.concat([facts, decided], axis=1)
-    return gpd.GeoDataFrame(table, geometry=feats.geometry.to_numpy(), crs=feats.crs)
+    geoms = feats.geometry.to_numpy() if geometry is None else np.asarray(geometry, dtype=object)
+    if len(geoms) != len(table):
+        raise RuntimeError(f"check returned {len(table)} facts rows but {len(geoms)} geometries")
+    return gpd.GeoDataFrame(table, geometry=geoms, crs=feats.crs)
 
 
 def _fragments(facts, decided, parts, crs) -> gpd.GeoDataFrame:
