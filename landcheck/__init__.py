@@ -21,6 +21,7 @@ from landcheck.area import (
     official_area,
     planar_area,
 )
+from landcheck.checks.run import check
 from landcheck.crs import CRSDecision, choose_working_crs, resolve_crs, to_crs
 from landcheck.errors import LandcheckError, LandcheckWarning
 from landcheck.inspection import LayerReport, inspect_file, inspect_layerset
@@ -28,7 +29,6 @@ from landcheck.io import list_layers, read_layer, write_layer, write_layers
 from landcheck.layers import ROLES, LayerSet, LayerSpec
 from landcheck.provenance import SourceInfo, source_info
 from landcheck.screen import ScreenResult, load_rules, screen
-from landcheck.checks.run import check
 
 __all__ = [
     "HA_M2",

@@ -64,28 +64,54 @@ def _role(name_zh, required=(), optional=(), **defaults) -> RoleSpec:
 #: and the file has a field of that name.
 ROLES: dict[str, RoleSpec] = {
     "patches": _role(
-        "卫片图斑", ["id"],
-        ["township", "type", "before", "after", "area", "class", "approval", "level",
-         "issued", "note"],
-        id="JCBH", township="XZQDM", type="TBLX", before="QSX", after="HSX", area="JCMJ",
-        class_="DLBM", approval="PZWH",
+        "卫片图斑",
+        ["id"],
+        [
+            "township",
+            "type",
+            "before",
+            "after",
+            "area",
+            "class",
+            "approval",
+            "level",
+            "issued",
+            "note",
+        ],
+        id="JCBH",
+        township="XZQDM",
+        type="TBLX",
+        before="QSX",
+        after="HSX",
+        area="JCMJ",
+        class_="DLBM",
+        approval="PZWH",
     ),
     "permanent_farmland": _role("永久基本农田", [], ["id"], id="BSM"),
-    "landuse": _role("地类图斑", ["class"], ["id", "name", "planting", "township"],
-                     id="BSM", class_="DLBM", name="DLMC", planting="ZZSXDM"),
+    "landuse": _role(
+        "地类图斑",
+        ["class"],
+        ["id", "name", "planting", "township"],
+        id="BSM",
+        class_="DLBM",
+        name="DLMC",
+        planting="ZZSXDM",
+    ),
     "town_boundary": _role("城镇开发边界", [], ["id"]),
     "village_zone": _role("村庄建设控制区", [], ["id"]),
     "general_ag_zone": _role("一般农地区", [], ["id"]),
     "eco_redline": _role("生态保护红线", [], ["id", "name"]),
-    "approvals": _role("农转用/征收/供地批准", ["id", "date"], ["kind", "name"],
-                       id="PZWH"),
+    "approvals": _role("农转用/征收/供地批准", ["id", "date"], ["kind", "name"], id="PZWH"),
     "facility_ag": _role("设施农用地备案", ["id"], ["kind", "date"]),
     "temporary_land": _role("临时用地", ["id", "start", "end"], ["use", "linear"]),
     "forest": _role("林地", ["class"], ["id"]),
     "corridors": _role("道路/铁路/河渠", ["class"], ["id", "width", "planned_width"]),
     "buildings": _role("建筑物", [], ["id", "kind"]),
-    "projects": _role("土地整治项目", ["id", "kind"],
-                      ["approved", "implemented", "accepted", "status", "paddy", "crop"]),
+    "projects": _role(
+        "土地整治项目",
+        ["id", "kind"],
+        ["approved", "implemented", "accepted", "status", "paddy", "crop"],
+    ),
     # one feature per land-use part of a plan; `plan` groups the parts (not unique)
     "development_plans": _role("成片开发方案", ["plan"], ["id", "kind", "use", "name"]),
     "townships": _role("乡镇", ["id"], ["name"], id="XZQDM", name="XZQMC"),
@@ -102,8 +128,19 @@ DATE_FIELDS = frozenset(
 #: Canonical fields holding codes; they must be text (``"0101"``, never ``101``).
 CODE_FIELDS = frozenset({"class", "planting", "township", "type"})
 
-_LAYER_KEYS = {"path", "layer", "encoding", "crs", "zone", "zone_width", "central_meridian",
-               "on_invalid", "fields", "values", "helmert"}
+_LAYER_KEYS = {
+    "path",
+    "layer",
+    "encoding",
+    "crs",
+    "zone",
+    "zone_width",
+    "central_meridian",
+    "on_invalid",
+    "fields",
+    "values",
+    "helmert",
+}
 _TOP_KEYS = {"name", "crs", "patches", "layers"}
 _ON_INVALID = ("raise", "warn", "fix")
 _HELMERT_KEYS = {"tx", "ty", "tz", "rx", "ry", "rz", "s", "convention"}
@@ -135,9 +172,15 @@ class LayerSpec:
         from landcheck.io import read_layer
 
         gdf = read_layer(
-            self.path, layer=self.layer, encoding=self.encoding, crs=self.crs,
-            zone=self.zone, zone_width=self.zone_width, central_meridian=self.central_meridian,
-            on_invalid=self.on_invalid, id_field=self.fields.get("id"),
+            self.path,
+            layer=self.layer,
+            encoding=self.encoding,
+            crs=self.crs,
+            zone=self.zone,
+            zone_width=self.zone_width,
+            central_meridian=self.central_meridian,
+            on_invalid=self.on_invalid,
+            id_field=self.fields.get("id"),
         )
         return apply_mapping(gdf, self)
 
@@ -149,8 +192,15 @@ class LayerSet:
     Nothing is read until :meth:`read` is called.
     """
 
-    def __init__(self, layers: Mapping[str, LayerSpec], *, patches: LayerSpec | None = None,
-                 crs: str | None = None, name: str | None = None, source: str | None = None):
+    def __init__(
+        self,
+        layers: Mapping[str, LayerSpec],
+        *,
+        patches: LayerSpec | None = None,
+        crs: str | None = None,
+        name: str | None = None,
+        source: str | None = None,
+    ):
         self.layers = dict(layers)
         self.patches = patches
         self.crs = crs
@@ -159,7 +209,8 @@ class LayerSet:
 
     def __repr__(self) -> str:
         roles = ", ".join(self.layers)
-        return f"<LayerSet {self.name or self.source or ''!s}: patches={self.patches is not None}, layers=[{roles}]>"
+        label = self.name or self.source or ""
+        return f"<LayerSet {label}: patches={self.patches is not None}, layers=[{roles}]>"
 
     def __contains__(self, role: str) -> bool:
         return role in self.layers
@@ -188,14 +239,20 @@ class LayerSet:
         mapping and options), checked against that file's fields."""
         if path is None:
             if self.patches is None:
-                raise InputError(f"{self.source or 'layer set'}: no [patches] table; give the "
-                                 "patch file explicitly")
+                raise InputError(
+                    f"{self.source or 'layer set'}: no [patches] table; give the "
+                    "patch file explicitly"
+                )
             return self.patches
         table: dict[str, Any] = {"path": str(path)}
         if self.patches is not None:
             base = self.patches
-            table.update(fields=dict(base.fields), values={k: dict(v) for k, v in base.values.items()},
-                         on_invalid=base.on_invalid, zone_width=base.zone_width)
+            table.update(
+                fields=dict(base.fields),
+                values={k: dict(v) for k, v in base.values.items()},
+                on_invalid=base.on_invalid,
+                zone_width=base.zone_width,
+            )
             for key in ("encoding", "crs", "zone", "central_meridian"):
                 if getattr(base, key) is not None:
                     table[key] = getattr(base, key)
@@ -216,7 +273,9 @@ class LayerSet:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
-            raise ConfigError(str(path), [f"not UTF-8 text ({exc}); save the config as UTF-8"]) from None
+            raise ConfigError(
+                str(path), [f"not UTF-8 text ({exc}); save the config as UTF-8"]
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
         return cls.from_dict(data, base_dir=path.parent, source=str(path))
@@ -241,8 +300,10 @@ class LayerSet:
             raw_layers = {}
         for role, table in raw_layers.items():
             if role not in ROLES or role == "patches":
-                problems.append(f"layers.{role}: unknown role{_suggest(role, ROLES)}; "
-                                f"known roles: {', '.join(r for r in ROLES if r != 'patches')}")
+                problems.append(
+                    f"layers.{role}: unknown role{_suggest(role, ROLES)}; "
+                    f"known roles: {', '.join(r for r in ROLES if r != 'patches')}"
+                )
                 continue
             spec = _layer_spec(role, table, base, problems)
             if spec is not None:
@@ -264,12 +325,15 @@ def _check_crs(where: str, value, problems: list[str], *, projected: bool = Fals
     try:
         crs = pyproj.CRS.from_user_input(value)
     except (pyproj.exceptions.CRSError, TypeError) as exc:
-        problems.append(f"{where}: not a CRS PROJ understands: {value!r} ({exc}); "
-                        "use e.g. \"EPSG:4527\"")
+        problems.append(
+            f'{where}: not a CRS PROJ understands: {value!r} ({exc}); use e.g. "EPSG:4527"'
+        )
         return
     if projected and not crs.is_projected:
-        problems.append(f"{where}: the working CRS must be projected (metres), got {crs.name}; "
-                        "use a CGCS2000 Gauss-Kruger zone such as \"EPSG:4527\"")
+        problems.append(
+            f"{where}: the working CRS must be projected (metres), got {crs.name}; "
+            'use a CGCS2000 Gauss-Kruger zone such as "EPSG:4527"'
+        )
 
 
 def _layer_spec(role: str, table, base: Path, problems: list[str]) -> LayerSpec | None:
@@ -303,12 +367,16 @@ def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
         try:
             codecs.lookup(opts["encoding"])
         except LookupError:
-            problems.append(f"{where}.encoding: unknown encoding {opts['encoding']!r}; "
-                            "use e.g. \"GB18030\" or \"UTF-8\"")
+            problems.append(
+                f"{where}.encoding: unknown encoding {opts['encoding']!r}; "
+                'use e.g. "GB18030" or "UTF-8"'
+            )
     if opts.get("crs"):
         _check_crs(f"{where}.crs", opts["crs"], problems)
     zone = table.get("zone")
-    if zone is not None and (not isinstance(zone, int) or isinstance(zone, bool) or not 1 <= zone <= 60):
+    if zone is not None and (
+        not isinstance(zone, int) or isinstance(zone, bool) or not 1 <= zone <= 60
+    ):
         problems.append(f"{where}.zone: must be a zone number such as 39, got {zone!r}")
     opts["zone"] = zone
     width = table.get("zone_width", 3)
@@ -316,12 +384,16 @@ def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{where}.zone_width: must be 3 or 6, got {width!r}")
     opts["zone_width"] = width
     cm = table.get("central_meridian")
-    if cm is not None and (not isinstance(cm, int | float) or isinstance(cm, bool) or not 70 <= cm <= 140):
+    if cm is not None and (
+        not isinstance(cm, int | float) or isinstance(cm, bool) or not 70 <= cm <= 140
+    ):
         problems.append(f"{where}.central_meridian: must be degrees east such as 117, got {cm!r}")
     opts["central_meridian"] = cm
     on_invalid = table.get("on_invalid", "warn" if where == "patches" else "raise")
     if on_invalid not in _ON_INVALID:
-        problems.append(f"{where}.on_invalid: must be one of {', '.join(_ON_INVALID)}, got {on_invalid!r}")
+        problems.append(
+            f"{where}.on_invalid: must be one of {', '.join(_ON_INVALID)}, got {on_invalid!r}"
+        )
     opts["on_invalid"] = on_invalid
     opts["helmert"] = _helmert(where, table.get("helmert"), problems)
     return opts
@@ -331,17 +403,24 @@ def _helmert(where: str, value, problems: list[str]):
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        problems.append(f"{where}.helmert: must be a table {{ tx, ty, tz, rx, ry, rz, s, convention }}")
+        problems.append(
+            f"{where}.helmert: must be a table {{ tx, ty, tz, rx, ry, rz, s, convention }}"
+        )
         return None
     missing = {"tx", "ty", "tz", "rx", "ry", "rz", "s"} - set(value)
     unknown = set(value) - _HELMERT_KEYS
     if missing:
-        problems.append(f"{where}.helmert: missing {', '.join(sorted(missing))} "
-                        "(translations in m, rotations in arc-seconds, scale in ppm)")
+        problems.append(
+            f"{where}.helmert: missing {', '.join(sorted(missing))} "
+            "(translations in m, rotations in arc-seconds, scale in ppm)"
+        )
     if unknown:
         problems.append(f"{where}.helmert: unknown keys {', '.join(sorted(unknown))}")
-    bad = [k for k in _HELMERT_KEYS - {"convention"} & set(value)
-           if not isinstance(value[k], int | float) or isinstance(value[k], bool)]
+    bad = [
+        k
+        for k in _HELMERT_KEYS - {"convention"} & set(value)
+        if not isinstance(value[k], int | float) or isinstance(value[k], bool)
+    ]
     if bad:
         problems.append(f"{where}.helmert: {', '.join(sorted(bad))} must be numbers")
     conv = value.get("convention", "position_vector")
@@ -360,8 +439,11 @@ def _resolve_path(where: str, value, base: Path, problems: list[str]) -> Path | 
     path = (base / Path(value).expanduser()).resolve()
     if not path.exists():
         near = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
-        hint = _suggest(path.name, near) or (f"; that folder has: {', '.join(near[:12])}" if near
-                                              else f"; folder {path.parent} does not exist")
+        hint = _suggest(path.name, near) or (
+            f"; that folder has: {', '.join(near[:12])}"
+            if near
+            else f"; folder {path.parent} does not exist"
+        )
         problems.append(f"{where}.path: file not found: {path}{hint}")
         return None
     return path
@@ -370,13 +452,15 @@ def _resolve_path(where: str, value, base: Path, problems: list[str]) -> Path | 
 def _field_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, str]:
     spec = ROLES[role]
     if not isinstance(value, Mapping):
-        problems.append(f"{where}.fields: must be a table {{ canonical = \"FILE_FIELD\" }}")
+        problems.append(f'{where}.fields: must be a table {{ canonical = "FILE_FIELD" }}')
         return {}
     out = {}
     for canonical, source in value.items():
         if canonical not in spec.fields:
-            problems.append(f"{where}.fields: unknown canonical field {canonical!r}"
-                            f"{_suggest(canonical, spec.fields)}; {role} has: {', '.join(spec.fields)}")
+            problems.append(
+                f"{where}.fields: unknown canonical field {canonical!r}"
+                f"{_suggest(canonical, spec.fields)}; {role} has: {', '.join(spec.fields)}"
+            )
         elif not isinstance(source, str) or not source:
             problems.append(f"{where}.fields.{canonical}: must be the file's field name as text")
         else:
@@ -386,15 +470,18 @@ def _field_mapping(where: str, role: str, value, problems: list[str]) -> dict[st
 
 def _value_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, dict[str, str]]:
     if not isinstance(value, Mapping):
-        problems.append(f"{where}.values: must be a table {{ field = {{ \"raw\" = \"canonical\" }} }}")
+        problems.append(f'{where}.values: must be a table {{ field = {{ "raw" = "canonical" }} }}')
         return {}
     out = {}
     for canonical, table in value.items():
         if canonical not in ROLES[role].fields:
             problems.append(f"{where}.values: unknown canonical field {canonical!r}")
         elif not isinstance(table, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str | bool | int) for k, v in table.items()):
-            problems.append(f"{where}.values.{canonical}: must map raw text values to canonical values")
+            isinstance(k, str) and isinstance(v, str | bool | int) for k, v in table.items()
+        ):
+            problems.append(
+                f"{where}.values.{canonical}: must map raw text values to canonical values"
+            )
         else:
             out[canonical] = dict(table)
     return out
@@ -413,14 +500,18 @@ def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, st
             fields[canonical] = default
     for canonical, source in fields.items():
         if source not in available:
-            problems.append(f"{where}.fields.{canonical}: field {source!r} not in {path.name}"
-                            f"{_suggest(source, available)}; fields there: {', '.join(available)}")
+            problems.append(
+                f"{where}.fields.{canonical}: field {source!r} not in {path.name}"
+                f"{_suggest(source, available)}; fields there: {', '.join(available)}"
+            )
     for canonical in ROLES[role].required:
         if canonical not in fields:
             default = _defaults(ROLES[role]).get(canonical)
             eg = f" (e.g. {default})" if default else ""
-            problems.append(f"{where}.fields: required field `{canonical}`{eg} is not mapped; "
-                            f"fields in {path.name}: {', '.join(available)}")
+            problems.append(
+                f"{where}.fields: required field `{canonical}`{eg} is not mapped; "
+                f"fields in {path.name}: {', '.join(available)}"
+            )
     return fields
 
 
@@ -437,11 +528,14 @@ def _layer_fields(path: Path, layer: str | None, encoding: str | None) -> list[s
     except Exception as exc:  # pyogrio raises DataSourceError and plain OSErrors
         raise InputError(f"cannot open {path}: {exc}") from None
     if layer is None and len(names) > 1:
-        raise InputError(f"{path.name} has {len(names)} layers; set `layer` to one of: "
-                         f"{', '.join(names)}")
+        raise InputError(
+            f"{path.name} has {len(names)} layers; set `layer` to one of: {', '.join(names)}"
+        )
     if layer is not None and layer not in names:
-        raise InputError(f"layer {layer!r} not in {path.name}{_suggest(layer, names)}; "
-                         f"layers there: {', '.join(names)}")
+        raise InputError(
+            f"layer {layer!r} not in {path.name}{_suggest(layer, names)}; "
+            f"layers there: {', '.join(names)}"
+        )
     if encoding is None and path.suffix.lower() == ".shp":
         from landcheck.io.encoding import detect_shapefile_encoding
 
@@ -468,7 +562,9 @@ def apply_mapping(gdf, spec: LayerSpec):
             out[canonical] = _to_dates(out, canonical, spec, where)
         if canonical in spec.values:
             mapping = spec.values[canonical]
-            out[canonical] = out[canonical].map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
+            out[canonical] = out[canonical].map(
+                lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v
+            )
     first = [c for c in ROLES[spec.role].fields if c in spec.fields]
     rest = [c for c in out.columns if c not in first]
     out = out[first + rest]
@@ -503,6 +599,7 @@ def _to_dates(df, canonical: str, spec: LayerSpec, where: str) -> pd.Series:
             f"{where}: {int(bad.sum())} value(s) of {spec.fields[canonical]!r} ({spec.role} "
             f"`{canonical}`) are not dates (ids {format_ids(ids)}; e.g. {raw[bad].iloc[0]!r}); "
             "they are treated as missing. Use YYYY-MM-DD.",
-            DataWarning, stacklevel=4,
+            DataWarning,
+            stacklevel=4,
         )
     return parsed

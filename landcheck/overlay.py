@@ -32,13 +32,28 @@ import pandas as pd
 import shapely
 
 from landcheck.area import official_area
-from landcheck.vocab import LANDUSE_GROUPS, landuse_group, patch_category, temporary_uses
+from landcheck.vocab import (
+    LANDUSE_GROUPS,
+    landuse_group,
+    patch_category,
+    patch_type_name,
+    temporary_uses,
+)
 
 __all__ = ["FACT_DOCS", "ZONE_ROLES", "OverlayResult", "compute_facts", "fact_schema"]
 
 #: Roles measured as plain zones: area, fraction, ids, count.
-ZONE_ROLES = ("permanent_farmland", "eco_redline", "town_boundary", "village_zone",
-              "general_ag_zone", "forest", "geohazard", "minerals", "buildings")
+ZONE_ROLES = (
+    "permanent_farmland",
+    "eco_redline",
+    "town_boundary",
+    "village_zone",
+    "general_ag_zone",
+    "forest",
+    "geohazard",
+    "minerals",
+    "buildings",
+)
 #: Roles that can make (part of) a patch legal.
 COVER_ROLES = ("approvals", "facility_ag", "temporary_land")
 #: Facility kinds that do not cover permanent farmland (DOMAIN §6).
@@ -52,6 +67,7 @@ FACT_DOCS: dict[str, str] = {
     "geom_ok": "patch geometry is a valid, non-empty polygon",
     "geom_problem": "why the geometry cannot be judged (empty/invalid/not polygonal), else null",
     "type_category": "category of the patch type code (patch_types.csv); 'unknown' if not listed",
+    "type_name": "Chinese name of the patch type (patch_types.csv), for reasons",
     "width_m": "strip width of the patch (equivalent-rectangle width from area and perimeter), m",
     "<role>_m2": "area of the union of the role's features inside the patch, m²",
     "<role>_frac": "<role>_m2 / area_m2",
@@ -65,9 +81,16 @@ FACT_DOCS: dict[str, str] = {
     "approved_m2": "area covered by approvals dated no later than the after-date, m²",
     "approved_late_m2": "area covered only by approvals dated after the after-date (先建后批), m²",
     "facility_m2": "area covered by facility-agriculture filings that count as cover, m²",
-    "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (not cover), m²",
-    "temporary_m2": "area covered by temporary-land approvals in force at the after-date, m²",
-    "temporary_expired_m2": "area covered only by temporary approvals expired at the after-date, m²",
+    "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (no cover)",
+    "temporary_m2": "area covered by temporary-land approvals in force at the after-date",
+    "temporary_use_bad_m2": "area inside temporary land in force whose approved use differs",
+    "temporary_expired_m2": "area covered only by temporary approvals expired at the after-date",
+    "lu_farmland_pf_m2": "farmland (land-use group) on permanent farmland, m²",
+    "general_farmland_m2": "farmland not on permanent farmland, m²",
+    "farmland_or_pf_m2": "area on farmland or permanent farmland (union), m²",
+    "planting_FLS_pf_m2": "non-grain (FLS) farmland on permanent farmland, m²",
+    "built_m2": "area on land that is already construction land in the land-use layer, m²",
+    "cut_m": "length of the line between the remainder and the rest of the patch, m",
     "cover_m2": "union of all legal cover, m²",
     "remainder_m2": "patch minus legal cover, slivers removed, m²",
     "remainder_pf_m2": "remainder on permanent farmland, m²",
@@ -87,8 +110,9 @@ class OverlayResult:
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # extra measured parts by name
 
 
-def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1,
-                  params: dict | None = None) -> OverlayResult:
+def compute_facts(
+    patches, layers: dict, *, crs, tolerance_m: float = 0.1, params: dict | None = None
+) -> OverlayResult:
     """Measure every patch against every reference layer.
 
     Parameters
@@ -120,16 +144,21 @@ def compute_facts(patches, layers: dict, *, crs, tolerance_m: float = 0.1,
     if "landuse" in layers:
         cols, built = _landuse_facts(work, layers["landuse"], unions.get("permanent_farmland"), crs)
         facts = facts.join(cols)
-    category = (facts["type_category"].astype(object).to_numpy() if "type_category" in facts
-                else np.full(len(work), None, dtype=object))
-    cover, remainder, cols = _cover_facts(work, patches, category, layers, unions, built, crs,
-                                          tolerance_m)
+    category = (
+        facts["type_category"].astype(object).to_numpy()
+        if "type_category" in facts
+        else np.full(len(work), None, dtype=object)
+    )
+    cover, remainder, cols = _cover_facts(
+        work, patches, category, layers, unions, built, crs, tolerance_m
+    )
     facts = _fractions(facts.join(cols))
     parts: dict[str, np.ndarray] = {}
     facts = _provided(work, patches, facts, layers, crs, params or {}, parts)
     facts = _complete(facts)
-    return OverlayResult(facts=facts, cover=cover, remainder=remainder, schema=fact_schema(),
-                         parts=parts)
+    return OverlayResult(
+        facts=facts, cover=cover, remainder=remainder, schema=fact_schema(), parts=parts
+    )
 
 
 def _provided(work, patches, facts, layers, crs, params, parts) -> pd.DataFrame:
@@ -137,15 +166,18 @@ def _provided(work, patches, facts, layers, crs, params, parts) -> pd.DataFrame:
 
     load_builtin_checks()
     for provider in PATCH_FACT_PROVIDERS:
-        extra = provider.compute(work, patches, facts, layers, crs=crs,
-                                 params=params.get(provider.family, {}))
+        extra = provider.compute(
+            work, patches, facts, layers, crs=crs, params=params.get(provider.family, {})
+        )
         if isinstance(extra, tuple):
             extra, more = extra
             parts.update(more)
         unexpected = set(extra.columns) - set(provider.schema)
         if unexpected:
-            raise RuntimeError(f"patch fact provider {provider.name} returned undeclared "
-                               f"columns {sorted(unexpected)}")
+            raise RuntimeError(
+                f"patch fact provider {provider.name} returned undeclared "
+                f"columns {sorted(unexpected)}"
+            )
         facts = facts.join(extra[[c for c in extra.columns if c not in facts.columns]])
     return facts
 
@@ -180,20 +212,16 @@ def _patch_base(patches, geoms, crs) -> pd.DataFrame:
     facts["area_m2"] = area
     if "type" in facts.columns:
         facts["type_category"] = patch_category(facts["type"])
+        facts["type_name"] = patch_type_name(facts["type"])
     facts["width_m"] = _strip_width(np.where(ok, geoms, None))
     return facts
 
 
 def _strip_width(geoms) -> np.ndarray:
-    """Equivalent-rectangle width: the w with w·(P/2 − w) = A (exact for rectangles and
-    constant-width L shapes), NaN where no real solution (compact blobs)."""
-    a = shapely.area(geoms)
-    p = shapely.length(geoms)
-    half = p / 2.0
-    disc = half * half - 4.0 * a
-    with np.errstate(invalid="ignore"):
-        w = (half - np.sqrt(np.where(disc >= -1e-6 * half * half, np.maximum(disc, 0), np.nan))) / 2
-    return np.where(np.isfinite(w) & (a > 0), w, np.nan)
+    """Equivalent-rectangle width (see :func:`landcheck.measure.strip_width`)."""
+    from landcheck.measure import strip_width
+
+    return strip_width(geoms)
 
 
 # ---------------------------------------------------------------- pair machinery
@@ -308,9 +336,16 @@ def _landuse_facts(work, ref, pf_union, crs):
     is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
     cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
     cols["lu_classes"] = _lists_by(codes.fillna("").to_numpy(dtype=object)[ri], pi, n)
-    planting = (ref["planting"].astype("string").str.strip().str.upper().fillna("")
-                .to_numpy(dtype=object)[ri]
-                if "planting" in ref.columns else np.full(len(ri), None, dtype=object))
+    planting = (
+        ref["planting"]
+        .astype("string")
+        .str.strip()
+        .str.upper()
+        .fillna("")
+        .to_numpy(dtype=object)[ri]
+        if "planting" in ref.columns
+        else np.full(len(ri), None, dtype=object)
+    )
     for code in PLANTING_CODES:
         cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
     farm = group == "farmland"
@@ -352,8 +387,11 @@ def _cover_facts(work, patches, category, layers, unions, built, crs, tolerance_
     remainder and the rest of the patch: (P(remainder) + P(rest) − P(patch)) / 2.
     """
     n = len(work)
-    after = (pd.to_datetime(patches["after"], errors="coerce").to_numpy()
-             if "after" in patches.columns else np.full(n, np.datetime64("NaT")))
+    after = (
+        pd.to_datetime(patches["after"], errors="coerce").to_numpy()
+        if "after" in patches.columns
+        else np.full(n, np.datetime64("NaT"))
+    )
     cols = pd.DataFrame(index=pd.RangeIndex(n))
     covers: list[np.ndarray] = []
     late = np.full(n, None, dtype=object)
@@ -381,7 +419,9 @@ def _cut_length(work, remainder) -> np.ndarray:
     if has.any():
         rest = shapely.difference(work[has], remainder[has])
         total = shapely.length(work[has])
-        out[has] = np.maximum((shapely.length(remainder[has]) + shapely.length(rest) - total) / 2, 0)
+        out[has] = np.maximum(
+            (shapely.length(remainder[has]) + shapely.length(rest) - total) / 2, 0
+        )
     return out
 
 
@@ -389,13 +429,13 @@ def _approval_cover(work, ref, after, cols, crs):
     """Approvals dated on or before the after-date cover; later ones are 先建后批."""
     n = len(work)
     date = pd.to_datetime(ref["date"], errors="coerce").to_numpy()
-    pi, ri, pieces, valid = _dated_pieces(
-        work, ref, after, lambda pi, ri: date[ri] <= after[pi])
+    pi, ri, pieces, valid = _dated_pieces(work, ref, after, lambda pi, ri: date[ri] <= after[pi])
     late = ~valid & (date[ri] > after[pi])
     ok_union = _union_by(pieces[valid], pi[valid], n)
     late_union = _union_by(pieces[late], pi[late], n)
-    late_only = np.where(shapely.is_missing(ok_union), late_union,
-                         shapely.difference(_nz(late_union), _nz(ok_union)))
+    late_only = np.where(
+        shapely.is_missing(ok_union), late_union, shapely.difference(_nz(late_union), _nz(ok_union))
+    )
     late_only = _polygonal(np.where(shapely.is_missing(late_union), None, late_only))
     ok_union = _polygonal(ok_union)
     cols["approved_m2"] = _area(ok_union, crs)
@@ -408,19 +448,31 @@ def _approval_cover(work, ref, after, cols, crs):
 
 def _facility_cover(work, ref, after, unions, cols, crs):
     n = len(work)
-    date = (pd.to_datetime(ref["date"], errors="coerce").to_numpy() if "date" in ref.columns
-            else np.full(len(ref), np.datetime64("NaT")))
-    kind = (ref["kind"].astype("string").fillna("").to_numpy(dtype=object) if "kind" in ref.columns
-            else np.full(len(ref), "", dtype=object))
+    date = (
+        pd.to_datetime(ref["date"], errors="coerce").to_numpy()
+        if "date" in ref.columns
+        else np.full(len(ref), np.datetime64("NaT"))
+    )
+    kind = (
+        ref["kind"].astype("string").fillna("").to_numpy(dtype=object)
+        if "kind" in ref.columns
+        else np.full(len(ref), "", dtype=object)
+    )
     pi, ri, pieces, ok = _dated_pieces(
-        work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi]))
+        work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi])
+    )
     restricted = np.isin(kind[ri], FACILITY_NOT_ON_PF)
     free = _union_by(pieces[ok & ~restricted], pi[ok & ~restricted], n)
     limited = _union_by(pieces[ok & restricted], pi[ok & restricted], n)
     pf = unions.get("permanent_farmland", np.full(n, None, dtype=object))
-    on_pf = np.where(shapely.is_missing(limited) | shapely.is_missing(pf), None,
-                     shapely.intersection(_nz(limited), _nz(pf)))
-    limited_ok = np.where(shapely.is_missing(on_pf), limited, shapely.difference(_nz(limited), _nz(on_pf)))
+    on_pf = np.where(
+        shapely.is_missing(limited) | shapely.is_missing(pf),
+        None,
+        shapely.intersection(_nz(limited), _nz(pf)),
+    )
+    limited_ok = np.where(
+        shapely.is_missing(on_pf), limited, shapely.difference(_nz(limited), _nz(on_pf))
+    )
     cover = _union_rows([free, limited_ok], n)
     cols["facility_m2"] = _area(_polygonal(cover), crs)
     cols["facility_on_pf_m2"] = _area(_polygonal(on_pf), crs)
@@ -435,12 +487,18 @@ def _temporary_cover(work, ref, after, category, cols, crs):
     start = pd.to_datetime(ref["start"], errors="coerce").to_numpy()
     end = pd.to_datetime(ref["end"], errors="coerce").to_numpy()
     pi, ri, pieces, in_force = _dated_pieces(
-        work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri]))
+        work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri])
+    )
     if "use" in ref.columns:
         allowed = temporary_uses()
         use = ref["use"].astype("string").fillna("").to_numpy(dtype=object)
-        fits = np.array([category[p] in allowed.get(use[r], ()) for p, r in
-                         zip(pi.tolist(), ri.tolist(), strict=True)], dtype=bool)
+        fits = np.array(
+            [
+                category[p] in allowed.get(use[r], ())
+                for p, r in zip(pi.tolist(), ri.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
     else:
         fits = np.ones(len(pi), dtype=bool)
     ok = in_force & fits
@@ -476,8 +534,10 @@ def _polygonal(geoms) -> np.ndarray:
         for geom in g[mixed]:
             parts = _polygon_parts(geom)
             fixed.append(shapely.multipolygons(parts) if parts else None)
-        g[mixed] = np.array(fixed + [None], dtype=object)[:-1]
-    g = np.where(shapely.is_missing(g) | shapely.is_empty(_nz(g)) | (shapely.area(_nz(g)) == 0), None, g)
+        g[mixed] = np.array([*fixed, None], dtype=object)[:-1]
+    g = np.where(
+        shapely.is_missing(g) | shapely.is_empty(_nz(g)) | (shapely.area(_nz(g)) == 0), None, g
+    )
     out[has] = g
     return out
 
@@ -518,8 +578,9 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
     if tolerance_m > 0:
         has_rem = ~shapely.is_missing(rem)
         d = tolerance_m / 2.0
-        opened = shapely.buffer(shapely.buffer(rem[has_rem], -d, join_style="mitre"), d,
-                                join_style="mitre")
+        opened = shapely.buffer(
+            shapely.buffer(rem[has_rem], -d, join_style="mitre"), d, join_style="mitre"
+        )
         rem[has_rem] = shapely.intersection(rem[has_rem], opened)
         rem = _polygonal(rem)
     return rem
@@ -527,7 +588,10 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
 
 def _remainder_on(remainder, unions, layers, cols, crs) -> None:
     n = len(remainder)
-    for role, col in (("permanent_farmland", "remainder_pf_m2"), ("eco_redline", "remainder_redline_m2")):
+    for role, col in (
+        ("permanent_farmland", "remainder_pf_m2"),
+        ("eco_redline", "remainder_redline_m2"),
+    ):
         if role in unions:
             u = unions[role]
             both = ~shapely.is_missing(remainder) & ~shapely.is_missing(u)
@@ -536,7 +600,10 @@ def _remainder_on(remainder, unions, layers, cols, crs) -> None:
             cols[col] = _area(_polygonal(inter), crs)
     if "landuse" in layers:
         ref = layers["landuse"]
-        farm = landuse_group(ref["class"], source="landuse").fillna("").to_numpy(dtype=object) == "farmland"
+        farm = (
+            landuse_group(ref["class"], source="landuse").fillna("").to_numpy(dtype=object)
+            == "farmland"
+        )
         geoms = np.asarray(ref.geometry.values, dtype=object)[farm]
         pi, ri = _pairs(remainder, geoms)
         pieces = _polygonal(_clip(remainder, geoms, pi, ri))
@@ -547,10 +614,14 @@ def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
     area = facts["area_m2"].to_numpy()
     if "lu_farmland_m2" in facts:
         pf = facts["permanent_farmland_m2"] if "permanent_farmland_m2" in facts else 0.0
-        facts = facts.assign(farmland_or_pf_m2=facts["lu_farmland_m2"] + pf
-                             - facts["lu_farmland_pf_m2"])
-    names = [f"{r}_m2" for r in ZONE_ROLES] + [f"lu_{g}_m2" for g in LANDUSE_GROUPS] + [
-        "cover_m2", "remainder_m2"]
+        facts = facts.assign(
+            farmland_or_pf_m2=facts["lu_farmland_m2"] + pf - facts["lu_farmland_pf_m2"]
+        )
+    names = (
+        [f"{r}_m2" for r in ZONE_ROLES]
+        + [f"lu_{g}_m2" for g in LANDUSE_GROUPS]
+        + ["cover_m2", "remainder_m2"]
+    )
     extra = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for col in names:
@@ -564,27 +635,69 @@ def fact_schema() -> dict[str, str]:
     (``number``, ``text``, ``date``, ``bool`` or ``list``). It does not depend on the data, so a
     rule pack can be checked before anything is read; facts of roles that are not configured
     are null (and rules on them cannot fire)."""
-    schema = {c: "text" for c in ("id", "township", "type", "class", "approval", "level", "note",
-                                  "type_category", "geom_problem")}
+    schema = {
+        c: "text"
+        for c in (
+            "id",
+            "township",
+            "type",
+            "class",
+            "approval",
+            "level",
+            "note",
+            "type_category",
+            "type_name",
+            "geom_problem",
+        )
+    }
     schema.update({c: "date" for c in ("before", "after", "issued")})
-    schema.update({"geom_ok": "bool", "area_m2": "number", "reported_area_m2": "number",
-                   "width_m": "number"})
+    schema.update(
+        {"geom_ok": "bool", "area_m2": "number", "reported_area_m2": "number", "width_m": "number"}
+    )
     for role in ZONE_ROLES:
-        schema.update({f"{role}_m2": "number", f"{role}_frac": "number", f"{role}_n": "number",
-                       f"{role}_ids": "list"})
+        schema.update(
+            {
+                f"{role}_m2": "number",
+                f"{role}_frac": "number",
+                f"{role}_n": "number",
+                f"{role}_ids": "list",
+            }
+        )
     schema.update({f"forest_{c}_m2": "number" for c in FOREST_CLASSES})
     for g in LANDUSE_GROUPS:
         schema.update({f"lu_{g}_m2": "number", f"lu_{g}_frac": "number"})
     schema.update({"lu_k_m2": "number", "lu_classes": "list"})
     schema.update({f"planting_{c}_m2": "number" for c in PLANTING_CODES})
-    schema.update({c: "number" for c in (
-        "lu_farmland_pf_m2", "planting_FLS_pf_m2", "general_farmland_m2", "farmland_or_pf_m2",
-        "approved_m2", "approved_late_m2", "facility_m2", "facility_on_pf_m2", "temporary_m2",
-        "temporary_use_bad_m2", "temporary_expired_m2", "cover_m2", "cover_frac", "built_m2",
-        "remainder_m2", "remainder_frac", "cut_m", "remainder_pf_m2", "remainder_farmland_m2",
-        "remainder_redline_m2")})
-    schema.update({c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids",
-                                       "temporary_ids")})
+    schema.update(
+        {
+            c: "number"
+            for c in (
+                "lu_farmland_pf_m2",
+                "planting_FLS_pf_m2",
+                "general_farmland_m2",
+                "farmland_or_pf_m2",
+                "approved_m2",
+                "approved_late_m2",
+                "facility_m2",
+                "facility_on_pf_m2",
+                "temporary_m2",
+                "temporary_use_bad_m2",
+                "temporary_expired_m2",
+                "cover_m2",
+                "cover_frac",
+                "built_m2",
+                "remainder_m2",
+                "remainder_frac",
+                "cut_m",
+                "remainder_pf_m2",
+                "remainder_farmland_m2",
+                "remainder_redline_m2",
+            )
+        }
+    )
+    schema.update(
+        {c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids", "temporary_ids")}
+    )
     from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
 
     load_builtin_checks()

@@ -130,7 +130,7 @@ def screen(
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
-    decided = decide(overlay.facts, fired, pack.rules)
+    decided = decide(overlay.facts, fired, pack.rules, run=run)
     verdicts = _verdict_table(patch_gdf, overlay.facts, decided, ref.get("townships"))
     fragments = _fragments(patch_gdf, overlay, decided)
     prov = _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)

@@ -40,8 +40,7 @@ __all__ = ["NO_RULE", "VERDICTS", "RuleInfo", "decide", "render_reason", "worst"
 VERDICTS = ("illegal", "needs_review", "legal", "other")
 _RANK = {v: len(VERDICTS) - i for i, v in enumerate(VERDICTS)}  # illegal=4 … other=1
 
-NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件",
-           "no rule fired; not a case")
+NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件", "no rule fired; not a case")
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,14 @@ def worst(verdicts: Sequence[str]) -> str:
     return max(verdicts, key=_RANK.__getitem__, default="other")
 
 
-def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo], *,
-           default: tuple[str, str, str, str] = NO_RULE) -> pd.DataFrame:
+def decide(
+    facts: pd.DataFrame,
+    fired: pd.DataFrame,
+    rules: Sequence[RuleInfo],
+    *,
+    default: tuple[str, str, str, str] = NO_RULE,
+    run: dict | None = None,
+) -> pd.DataFrame:
     """One row per patch: verdict, fired rule ids, reasons (zh/en) and split areas.
 
     Parameters
@@ -79,6 +84,8 @@ def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo], 
         The rules, in pack order (reasons are listed in that order).
     default : (id, verdict, reason_zh, reason_en)
         What a row on which no rule fires gets (:data:`NO_RULE` for patches).
+    run : dict, optional
+        Run constants (``reference_date``, ``year``) for ``{run.*}`` placeholders in reasons.
     """
     rank = np.zeros(len(facts), dtype=int)
     for r in rules:
@@ -89,17 +96,19 @@ def decide(facts: pd.DataFrame, fired: pd.DataFrame, rules: Sequence[RuleInfo], 
     verdict = np.array(VERDICTS)[len(VERDICTS) - rank]
     out = pd.DataFrame(index=facts.index)
     out["verdict"] = verdict
-    out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(facts, fired, rules, none,
-                                                                  default)
+    out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(
+        facts, fired, rules, none, default, run or {}
+    )
     areas = _split(facts, fired, rules, verdict)
     return pd.concat([out, areas], axis=1)
 
 
-def _reasons(facts, fired, rules, none, default):
+def _reasons(facts, fired, rules, none, default, run):
     ids = [[] for _ in range(len(facts))]
     zh = [[] for _ in range(len(facts))]
     en = [[] for _ in range(len(facts))]
-    records = facts.to_dict("records")
+    constants = {f"run.{k}": v for k, v in run.items()}
+    records = [{**constants, **r} for r in facts.to_dict("records")]
     for r in rules:
         for i in np.flatnonzero(fired[r.id].to_numpy(dtype=bool)):
             ids[i].append(r.id)
@@ -125,19 +134,27 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
         hit = fired[r.id].to_numpy(dtype=bool) & (verdict == r.verdict)
         part = np.nan_to_num(facts[r.area].to_numpy(dtype=float)) if r.area else area
         if r.area or r.verdict == "illegal":
-            worst_area[r.verdict] = np.where(hit, np.maximum(worst_area[r.verdict], part),
-                                             worst_area[r.verdict])
+            worst_area[r.verdict] = np.where(
+                hit, np.maximum(worst_area[r.verdict], part), worst_area[r.verdict]
+            )
             named[r.verdict] |= hit
         if r.area == "remainder_m2":
             remainder_scoped |= hit
-    cover = np.nan_to_num(facts["cover_m2"].to_numpy(dtype=float)) if "cover_m2" in facts else np.zeros(n)
+    cover = (
+        np.nan_to_num(facts["cover_m2"].to_numpy(dtype=float))
+        if "cover_m2" in facts
+        else np.zeros(n)
+    )
     illegal = np.where(verdict == "illegal", np.minimum(worst_area["illegal"], area), 0.0)
     legal = np.where(verdict == "other", 0.0, np.minimum(cover, area - illegal))
     review_free = area - legal
-    review = np.where(verdict == "needs_review",
-                      np.where(named["needs_review"],
-                               np.minimum(worst_area["needs_review"], review_free), review_free),
-                      0.0)
+    review = np.where(
+        verdict == "needs_review",
+        np.where(
+            named["needs_review"], np.minimum(worst_area["needs_review"], review_free), review_free
+        ),
+        0.0,
+    )
     out = pd.DataFrame(index=facts.index)
     out["legal_m2"] = legal
     out["illegal_m2"] = illegal
@@ -149,8 +166,14 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
         ("farmland", "remainder_farmland_m2", "lu_farmland_m2"),
         ("redline", "remainder_redline_m2", "eco_redline_m2"),
     ):
-        rem = np.nan_to_num(facts[rem_col].to_numpy(dtype=float)) if rem_col in facts else np.zeros(n)
-        whole = np.nan_to_num(facts[whole_col].to_numpy(dtype=float)) if whole_col in facts else np.zeros(n)
+        rem = (
+            np.nan_to_num(facts[rem_col].to_numpy(dtype=float)) if rem_col in facts else np.zeros(n)
+        )
+        whole = (
+            np.nan_to_num(facts[whole_col].to_numpy(dtype=float))
+            if whole_col in facts
+            else np.zeros(n)
+        )
         on = np.where(remainder_scoped, rem, whole)
         out[f"illegal_{role}_m2"] = np.minimum(on, illegal)
     return out
@@ -159,8 +182,7 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
 def _reason(rule, row: dict, lang: str) -> str:
     if hasattr(rule, "reason"):
         return rule.reason(row, lang=lang)
-    return render_reason(rule.reason_zh if lang == "zh" else rule.reason_en, row,
-                         dict(rule.params))
+    return render_reason(rule.reason_zh if lang == "zh" else rule.reason_en, row, dict(rule.params))
 
 
 def render_reason(template: str, row: dict, params: dict) -> str:
@@ -183,7 +205,7 @@ def render_reason(template: str, row: dict, params: dict) -> str:
             out.append(template[i:])
             break
         out.append(template[i:j])
-        name = template[j + 1:k]
+        name = template[j + 1 : k]
         value = params.get(name[6:]) if name.startswith("param.") else row.get(name)
         out.append(_fmt(value))
         i = k + 1

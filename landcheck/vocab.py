@@ -21,13 +21,26 @@ __all__ = [
     "landuse_classes",
     "landuse_group",
     "patch_category",
+    "patch_type_name",
     "patch_types",
     "temporary_uses",
 ]
 
 #: Land-use groups used in facts (``lu_<group>_m2`` columns), in report order.
-LANDUSE_GROUPS = ("farmland", "garden", "forest", "grass", "construction", "rural_road",
-                  "water", "pond", "facility", "unused", "other", "unknown")
+LANDUSE_GROUPS = (
+    "farmland",
+    "garden",
+    "forest",
+    "grass",
+    "construction",
+    "rural_road",
+    "water",
+    "pond",
+    "facility",
+    "unused",
+    "other",
+    "unknown",
+)
 
 _OLD_CODE = re.compile(r"^\d{3}$")  # 二调 work codes such as 011, 104
 
@@ -68,15 +81,23 @@ def landuse_classes(path=None) -> pd.DataFrame:
 
 
 def patch_category(codes: pd.Series, *, table: pd.DataFrame | None = None) -> pd.Series:
-    """Category of each patch-type code; ``"unknown"`` for codes not in the table, null for nulls."""
+    """Category of each patch-type code; ``"unknown"`` if not in the table, null for nulls."""
     table = patch_types() if table is None else table
     text = codes.astype("string").str.strip()
     cat = text.map(table["category"].to_dict())
     return cat.where(text.isna() | cat.notna(), "unknown").astype("string")
 
 
-def landuse_group(codes: pd.Series, *, table: pd.DataFrame | None = None,
-                  source: str = "") -> pd.Series:
+def patch_type_name(codes: pd.Series, *, table: pd.DataFrame | None = None) -> pd.Series:
+    """Chinese name of each patch-type code (the code itself where the table has none)."""
+    table = patch_types() if table is None else table
+    text = codes.astype("string").str.strip()
+    return text.map(table["name_zh"].to_dict()).fillna(text).astype("string")
+
+
+def landuse_group(
+    codes: pd.Series, *, table: pd.DataFrame | None = None, source: str = ""
+) -> pd.Series:
     """Group of each land-use code (``farmland``, ``garden`` …).
 
     A ``K`` code (``0201K``: adjustable land) takes the row of its own code when the
@@ -96,6 +117,7 @@ def landuse_group(codes: pd.Series, *, table: pd.DataFrame | None = None,
             f"{source}: {int(old.sum())} land-use code(s) use the old three-digit numbering "
             f"(e.g. {format_ids(text[old].unique(), limit=5)}); they are grouped as 'unknown'. "
             "Convert the layer to GB/T 21010-2017 codes (rural road is 1006 there).",
-            DataWarning, stacklevel=2,
+            DataWarning,
+            stacklevel=2,
         )
     return group.where(text.isna() | group.notna(), "unknown").astype("string")

@@ -41,8 +41,10 @@ def cases(result):
 
 
 def _fired(result):
-    return {pid: {r for r in rules if not r.startswith("engine.")}
-            for pid, rules in zip(result.verdicts["id"], result.verdicts["rules"], strict=True)}
+    return {
+        pid: {r for r in rules if not r.startswith("engine.")}
+        for pid, rules in zip(result.verdicts["id"], result.verdicts["rules"], strict=True)
+    }
 
 
 def test_every_patch_is_judged_once(result):
@@ -62,15 +64,32 @@ def test_fired_rule_sets_match_the_case_table(result, cases):
     assert not wrong, wrong
 
 
-@pytest.mark.parametrize("rule_id", [
-    "legality.approved", "legality.facility_ag", "legality.temporary_land",
-    "legality.built_before_approval", "legality.unapproved_construction",
-    "legality.photovoltaic_on_farmland", "legality.agricultural_change", "legality.rural_road",
-    "legality.unknown_type", "legality.missing_dates", "legality.invalid_geometry",
-    "legality.near_threshold", "farmland.four_prohibitions", "farmland.outflow",
-    "farmland.lake_digging", "farmland.non_grain", "farmland.balance_exempt",
-    "temporary.use_changed", "deadline.city", "deadline.province", "deadline.ministry",
-])
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "legality.approved",
+        "legality.facility_ag",
+        "legality.temporary_land",
+        "legality.built_before_approval",
+        "legality.unapproved_construction",
+        "legality.photovoltaic_on_farmland",
+        "legality.agricultural_change",
+        "legality.rural_road",
+        "legality.unknown_type",
+        "legality.missing_dates",
+        "legality.invalid_geometry",
+        "legality.near_threshold",
+        "farmland.four_prohibitions",
+        "farmland.outflow",
+        "farmland.lake_digging",
+        "farmland.non_grain",
+        "farmland.balance_exempt",
+        "temporary.use_changed",
+        "deadline.city",
+        "deadline.province",
+        "deadline.ministry",
+    ],
+)
 def test_each_rule_fires_where_designed_and_nowhere_else(result, cases, rule_id):
     fired = _fired(result)
     rows = cases[cases["rule_id"] == rule_id]
@@ -110,7 +129,11 @@ def test_hand_checked_cases(result, cases):
     label = cases.drop_duplicates("feature_id").set_index("case")["feature_id"]
     t = result.verdicts.set_index("id")
     a2, a3, b1 = t.loc[label["A2"]], t.loc[label["A3"]], t.loc[label["B1"]]
-    assert (a2["verdict"], round(a2["legal_m2"]), round(a2["illegal_m2"])) == ("illegal", 1000, 1000)
+    assert (a2["verdict"], round(a2["legal_m2"]), round(a2["illegal_m2"])) == (
+        "illegal",
+        1000,
+        1000,
+    )
     assert (a3["verdict"], round(a3["legal_m2"])) == ("legal", 2400)  # 800 m² overlap once
     assert (b1["verdict"], round(b1["illegal_m2"])) == ("illegal", 2000)
     assert "先建后批" in b1["reasons_zh"]
@@ -121,16 +144,20 @@ def test_fragments_split_the_half_approved_patch(result, cases):
     label = cases.drop_duplicates("feature_id").set_index("case")["feature_id"]
     frag = result.fragments[result.fragments["id"] == label["A2"]]
     assert sorted(frag["part"]) == ["legal", "rest"]
-    assert np.isclose(frag["area_m2"].sum(), result.verdicts.set_index("id").loc[
-        label["A2"], "area_m2"], rtol=1e-9)
+    assert np.isclose(
+        frag["area_m2"].sum(),
+        result.verdicts.set_index("id").loc[label["A2"], "area_m2"],
+        rtol=1e-9,
+    )
     assert set(frag.loc[frag["part"] == "rest", "verdict"]) == {"illegal"}
 
 
 def test_due_dates_match_the_case_table(result, cases):
     """Due dates at month ends, year end and in a leap February."""
     due = cases["note_en"].str.extract(r"due=(\d{4}-\d{2}-\d{2})", expand=False)
-    rows = cases[cases["rule_id"].str.startswith("deadline.") & (cases["expect"] == "fires")
-                 & due.notna()]
+    rows = cases[
+        cases["rule_id"].str.startswith("deadline.") & (cases["expect"] == "fires") & due.notna()
+    ]
     facts = result.facts.set_index("id")
     assert len(rows) > 290
     for pid, expect in zip(rows["feature_id"], due[rows.index], strict=True):

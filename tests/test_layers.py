@@ -19,8 +19,11 @@ X0, Y0 = 39_500_000.0, 3_520_000.0  # CGCS2000 3-degree zone 39, prefixed eastin
 def county(tmp_path):
     """Two small layers and a config that names them."""
     pz = gpd.GeoDataFrame(
-        {"PZWH": ["皖政地〔2022〕1号", "皖政地〔2022〕2号"], "PZRQ": ["2022-03-01", "20220401"],
-         "XMMC": ["示范项目", "工业园"]},
+        {
+            "PZWH": ["皖政地〔2022〕1号", "皖政地〔2022〕2号"],
+            "PZRQ": ["2022-03-01", "20220401"],
+            "XMMC": ["示范项目", "工业园"],
+        },
         geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 200, Y0, X0 + 300, Y0 + 50)],
         crs="EPSG:4527",
     )
@@ -41,7 +44,9 @@ def write(tmp_path, text):
 
 
 def test_valid_config_resolves_paths_and_defaults(county):
-    cfg = write(county, """
+    cfg = write(
+        county,
+        """
         crs = "EPSG:4527"
         [layers.approvals]
         path = "layers.gpkg"
@@ -50,7 +55,8 @@ def test_valid_config_resolves_paths_and_defaults(county):
         [layers.landuse]
         path = "layers.gpkg"
         layer = "dltb"
-    """)
+    """,
+    )
     ls = LayerSet.from_config(cfg)
     assert ls.roles == ["approvals", "landuse"]
     assert ls.spec("approvals").path == (county / "layers.gpkg").resolve()
@@ -60,7 +66,9 @@ def test_valid_config_resolves_paths_and_defaults(county):
 
 
 def test_every_problem_reported_at_once(county):
-    cfg = write(county, """
+    cfg = write(
+        county,
+        """
         crs = "EPSG:4490"
         colour = "red"
         [layers.aprovals]
@@ -76,7 +84,8 @@ def test_every_problem_reported_at_once(county):
         encoding = "klingon"
         on_invalid = "ignore"
         fields = { id = "NOPE", colour = "PZWH" }
-    """)
+    """,
+    )
     with pytest.raises(ConfigError) as err:
         LayerSet.from_config(cfg)
     problems = err.value.problems
@@ -98,12 +107,15 @@ def test_every_problem_reported_at_once(county):
 
 
 def test_missing_field_names_what_exists(county):
-    cfg = write(county, """
+    cfg = write(
+        county,
+        """
         [layers.approvals]
         path = "layers.gpkg"
         layer = "pz"
         fields = { id = "PZWH", date = "PZDATE" }
-    """)
+    """,
+    )
     with pytest.raises(ConfigError) as err:
         LayerSet.from_config(cfg)
     (problem,) = err.value.problems
@@ -112,11 +124,14 @@ def test_missing_field_names_what_exists(county):
 
 
 def test_required_field_unmapped(county):
-    cfg = write(county, """
+    cfg = write(
+        county,
+        """
         [layers.approvals]
         path = "layers.gpkg"
         layer = "pz"
-    """)
+    """,
+    )
     with pytest.raises(ConfigError, match=r"required field `date` is not mapped"):
         LayerSet.from_config(cfg)
 
@@ -127,14 +142,23 @@ def test_multi_layer_file_needs_layer(county):
         LayerSet.from_config(cfg)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("crs = \n", "not valid TOML"),
-    ("[layers.landuse]\nlayer = 'x'\n", "layers.landuse: missing `path`"),
-    ("[layers.landuse]\npath = 5\n", "layers.landuse.path: must be text"),
-    ("[layers.landuse]\npath='layers.gpkg'\nlayer='dltb'\nzone = 'x'\n", "zone: must be a zone number"),
-    ("[layers.landuse]\npath='layers.gpkg'\nlayer='dltb'\nhelmert = { tx = 1 }\n", "helmert: missing"),
-    ("layers = 3\n", "`layers` must be a table"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("crs = \n", "not valid TOML"),
+        ("[layers.landuse]\nlayer = 'x'\n", "layers.landuse: missing `path`"),
+        ("[layers.landuse]\npath = 5\n", "layers.landuse.path: must be text"),
+        (
+            "[layers.landuse]\npath='layers.gpkg'\nlayer='dltb'\nzone = 'x'\n",
+            "zone: must be a zone number",
+        ),
+        (
+            "[layers.landuse]\npath='layers.gpkg'\nlayer='dltb'\nhelmert = { tx = 1 }\n",
+            "helmert: missing",
+        ),
+        ("layers = 3\n", "`layers` must be a table"),
+    ],
+)
 def test_malformed_config(county, text, fragment):
     with pytest.raises(ConfigError, match=fragment.replace("(", r"\(")):
         LayerSet.from_config(write(county, text))
@@ -156,9 +180,14 @@ def _spec(role, **fields):
 
 def test_apply_mapping_renames_orders_and_types():
     gdf = gpd.GeoDataFrame(
-        {"XMMC": ["a", "b"], "PZRQ": ["2022-03-01", "2022年4月1日"], "PZWH": ["1", "2"],
-         "id": ["x", "y"]},
-        geometry=[box(0, 0, 1, 1)] * 2, crs="EPSG:4527",
+        {
+            "XMMC": ["a", "b"],
+            "PZRQ": ["2022-03-01", "2022年4月1日"],
+            "PZWH": ["1", "2"],
+            "id": ["x", "y"],
+        },
+        geometry=[box(0, 0, 1, 1)] * 2,
+        crs="EPSG:4527",
     )
     gdf.attrs["landcheck_source"] = "kept"
     out = apply_mapping(gdf, _spec("approvals", id="PZWH", date="PZRQ"))
@@ -170,8 +199,11 @@ def test_apply_mapping_renames_orders_and_types():
 
 
 def test_bad_dates_warn_with_ids():
-    gdf = gpd.GeoDataFrame({"PZWH": ["A", "B"], "PZRQ": ["2022-13-45", "2022-01-02"]},
-                           geometry=[box(0, 0, 1, 1)] * 2, crs="EPSG:4527")
+    gdf = gpd.GeoDataFrame(
+        {"PZWH": ["A", "B"], "PZRQ": ["2022-13-45", "2022-01-02"]},
+        geometry=[box(0, 0, 1, 1)] * 2,
+        crs="EPSG:4527",
+    )
     with pytest.warns(DataWarning, match=r"1 value\(s\) of 'PZRQ'.*'A'"):
         out = apply_mapping(gdf, _spec("approvals", id="PZWH", date="PZRQ"))
     assert out["date"].isna().tolist() == [True, False]
@@ -184,15 +216,36 @@ def test_numeric_codes_refused():
 
 
 def test_value_mapping():
-    gdf = gpd.GeoDataFrame({"XMBH": ["1", "2", "3"], "XMLX": ["占补平衡", "增减挂钩", "其他"]},
-                           geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:4527")
-    spec = LayerSpec(role="projects", path="x", fields={"id": "XMBH", "kind": "XMLX"},
-                     values={"kind": {"占补平衡": "supplement", "增减挂钩": "linkage"}})
+    gdf = gpd.GeoDataFrame(
+        {"XMBH": ["1", "2", "3"], "XMLX": ["占补平衡", "增减挂钩", "其他"]},
+        geometry=[box(0, 0, 1, 1)] * 3,
+        crs="EPSG:4527",
+    )
+    spec = LayerSpec(
+        role="projects",
+        path="x",
+        fields={"id": "XMBH", "kind": "XMLX"},
+        values={"kind": {"占补平衡": "supplement", "增减挂钩": "linkage"}},
+    )
     assert apply_mapping(gdf, spec)["kind"].tolist() == ["supplement", "linkage", "其他"]
 
 
 def test_roles_cover_the_design_card():
-    for role in ["permanent_farmland", "landuse", "town_boundary", "village_zone",
-                 "general_ag_zone", "eco_redline", "approvals", "facility_ag", "temporary_land",
-                 "forest", "corridors", "buildings", "projects", "development_plans", "townships"]:
+    for role in [
+        "permanent_farmland",
+        "landuse",
+        "town_boundary",
+        "village_zone",
+        "general_ag_zone",
+        "eco_redline",
+        "approvals",
+        "facility_ag",
+        "temporary_land",
+        "forest",
+        "corridors",
+        "buildings",
+        "projects",
+        "development_plans",
+        "townships",
+    ]:
         assert role in ROLES

@@ -30,14 +30,22 @@ def frame(rows, geoms):
 
 def patches(*geoms, after="2023-06-30", type_="20"):
     n = len(geoms)
-    return frame({"id": [f"P{i}" for i in range(n)], "type": [type_] * n,
-                  "before": pd.to_datetime(["2022-12-31"] * n), "after": pd.to_datetime([after] * n)},
-                 geoms)
+    return frame(
+        {
+            "id": [f"P{i}" for i in range(n)],
+            "type": [type_] * n,
+            "before": pd.to_datetime(["2022-12-31"] * n),
+            "after": pd.to_datetime([after] * n),
+        },
+        geoms,
+    )
 
 
 def approvals(*items):
-    return frame({"id": [i[0] for i in items], "date": pd.to_datetime([i[1] for i in items])},
-                 [i[2] for i in items])
+    return frame(
+        {"id": [i[0] for i in items], "date": pd.to_datetime([i[1] for i in items])},
+        [i[2] for i in items],
+    )
 
 
 def test_half_on_approval_half_on_permanent_farmland():
@@ -59,8 +67,11 @@ def test_half_on_approval_half_on_permanent_farmland():
 
 def test_overlapping_approvals_not_double_counted():
     p = patches(b(0, 0, 100, 100))
-    layers = {"approvals": approvals(("A1", "2023-01-01", b(0, 0, 60, 100)),
-                                     ("A2", "2023-02-01", b(40, 0, 80, 100)))}
+    layers = {
+        "approvals": approvals(
+            ("A1", "2023-01-01", b(0, 0, 60, 100)), ("A2", "2023-02-01", b(40, 0, 80, 100))
+        )
+    }
     f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
     assert f["approved_m2"] == pytest.approx(oa(b(0, 0, 80, 100)), rel=1e-9)
     assert f["remainder_m2"] == pytest.approx(oa(b(80, 0, 100, 100)), rel=1e-9)
@@ -69,8 +80,11 @@ def test_overlapping_approvals_not_double_counted():
 
 def test_approval_after_the_after_date_is_late_not_cover():
     p = patches(b(0, 0, 40, 50), after="2023-06-30")
-    layers = {"approvals": approvals(("A1", "2023-07-01", b(0, 0, 40, 50)),
-                                     ("A0", "2023-06-30", b(0, 0, 10, 50)))}
+    layers = {
+        "approvals": approvals(
+            ("A1", "2023-07-01", b(0, 0, 40, 50)), ("A0", "2023-06-30", b(0, 0, 10, 50))
+        )
+    }
     f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
     assert f["approved_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)  # same day counts
     assert f["approved_late_m2"] == pytest.approx(oa(b(10, 0, 40, 50)), rel=1e-9)
@@ -89,18 +103,28 @@ def test_sliver_removed_by_tolerance(tolerance, expect_strip):
     assert f["cover_m2"] == pytest.approx(oa(b(0, 0, 39.95, 50)), rel=1e-9)
     # a removed sliver counts as neither cover nor remainder
     assert f["cover_m2"] + f["remainder_m2"] + (0 if expect_strip else strip) == pytest.approx(
-        f["area_m2"], rel=1e-9)
+        f["area_m2"], rel=1e-9
+    )
     assert f["cut_m"] == pytest.approx(50.0 if expect_strip else 0.0, abs=1e-6)
 
 
 def test_facility_livestock_does_not_cover_permanent_farmland():
     p = patches(b(0, 0, 40, 40), b(100, 0, 140, 40))
-    fac = frame({"id": ["S1", "S2"], "kind": ["livestock", "planting"]},
-                [b(0, 0, 40, 40), b(100, 0, 140, 40)])
-    pf = frame({"id": ["F1"]}, [b(0, 0, 20, 200), ])
+    fac = frame(
+        {"id": ["S1", "S2"], "kind": ["livestock", "planting"]},
+        [b(0, 0, 40, 40), b(100, 0, 140, 40)],
+    )
+    pf = frame(
+        {"id": ["F1"]},
+        [
+            b(0, 0, 20, 200),
+        ],
+    )
     pf2 = frame({"id": ["F1", "F2"]}, [b(0, 0, 20, 40), b(100, 0, 120, 40)])
     for pf_layer in (pf, pf2):
-        facts = compute_facts(p, {"facility_ag": fac, "permanent_farmland": pf_layer}, crs=CRS).facts
+        facts = compute_facts(
+            p, {"facility_ag": fac, "permanent_farmland": pf_layer}, crs=CRS
+        ).facts
         assert facts.loc[0, "facility_m2"] == pytest.approx(oa(b(20, 0, 40, 40)), rel=1e-9)
         assert facts.loc[0, "facility_on_pf_m2"] == pytest.approx(oa(b(0, 0, 20, 40)), rel=1e-9)
         assert facts.loc[0, "remainder_pf_m2"] == pytest.approx(oa(b(0, 0, 20, 40)), rel=1e-9)
@@ -109,14 +133,26 @@ def test_facility_livestock_does_not_cover_permanent_farmland():
     assert facts.loc[1, "remainder_m2"] == 0
 
 
-@pytest.mark.parametrize("after, in_force", [
-    ("2023-06-30", True), ("2021-01-01", True), ("2022-12-31", True),
-    ("2023-07-01", False), ("2020-12-31", False),
-])
+@pytest.mark.parametrize(
+    "after, in_force",
+    [
+        ("2023-06-30", True),
+        ("2021-01-01", True),
+        ("2022-12-31", True),
+        ("2023-07-01", False),
+        ("2020-12-31", False),
+    ],
+)
 def test_temporary_land_in_force_at_after_date(after, in_force):
     p = patches(b(0, 0, 10, 10), after=after)
-    tmp = frame({"id": ["T1"], "start": pd.to_datetime(["2021-01-01"]),
-                 "end": pd.to_datetime(["2023-06-30"])}, [b(-5, -5, 15, 15)])
+    tmp = frame(
+        {
+            "id": ["T1"],
+            "start": pd.to_datetime(["2021-01-01"]),
+            "end": pd.to_datetime(["2023-06-30"]),
+        },
+        [b(-5, -5, 15, 15)],
+    )
     f = compute_facts(p, {"temporary_land": tmp}, crs=CRS).facts.iloc[0]
     full = oa(b(0, 0, 10, 10))
     assert f["temporary_m2"] == pytest.approx(full if in_force else 0.0, rel=1e-9)
@@ -127,9 +163,10 @@ def test_temporary_land_in_force_at_after_date(after, in_force):
 
 def test_landuse_groups_k_codes_and_planting():
     p = patches(b(0, 0, 100, 10))
-    lu = frame({"id": ["1", "2", "3"], "class": ["0101", "0201K", "0702"],
-                "planting": ["FLS", "", ""]},
-               [b(0, 0, 50, 10), b(50, 0, 80, 10), b(80, 0, 100, 10)])
+    lu = frame(
+        {"id": ["1", "2", "3"], "class": ["0101", "0201K", "0702"], "planting": ["FLS", "", ""]},
+        [b(0, 0, 50, 10), b(50, 0, 80, 10), b(80, 0, 100, 10)],
+    )
     lu.loc[:, "geometry"] = [b(-10, -10, 50, 20), b(50, -10, 80, 20), b(80, -10, 120, 20)]
     f = compute_facts(p, {"landuse": lu}, crs=CRS).facts.iloc[0]
     assert f["lu_farmland_m2"] == pytest.approx(oa(b(0, 0, 50, 10)), rel=1e-9)
@@ -144,8 +181,9 @@ def test_landuse_groups_k_codes_and_planting():
 def test_contained_patch_takes_the_shortcut_and_the_same_area():
     inner = b(10, 10, 20, 20)
     p = patches(inner)
-    f = compute_facts(p, {"town_boundary": frame({"id": ["T"]}, [b(0, 0, 1000, 1000)])},
-                      crs=CRS).facts.iloc[0]
+    f = compute_facts(
+        p, {"town_boundary": frame({"id": ["T"]}, [b(0, 0, 1000, 1000)])}, crs=CRS
+    ).facts.iloc[0]
     assert f["town_boundary_m2"] == f["area_m2"]
     assert f["town_boundary_frac"] == 1.0
 
@@ -153,19 +191,27 @@ def test_contained_patch_takes_the_shortcut_and_the_same_area():
 def test_bad_geometries_are_flagged_not_fatal():
     bowtie = Polygon([(X0, Y0), (X0 + 2, Y0 + 2), (X0 + 2, Y0), (X0, Y0 + 2)])
     p = patches(b(0, 0, 10, 10), bowtie, Polygon(), None)
-    facts = compute_facts(p, {"approvals": approvals(("A", "2023-01-01", b(0, 0, 5, 10)))},
-                          crs=CRS).facts
+    facts = compute_facts(
+        p, {"approvals": approvals(("A", "2023-01-01", b(0, 0, 5, 10)))}, crs=CRS
+    ).facts
     assert facts["geom_ok"].tolist() == [True, False, False, False]
-    assert facts["geom_problem"].tolist()[1:] == ["invalid geometry", "empty geometry", "empty geometry"]
+    assert facts["geom_problem"].tolist()[1:] == [
+        "invalid geometry",
+        "empty geometry",
+        "empty geometry",
+    ]
     assert facts.loc[1:, "area_m2"].tolist() == [0.0, 0.0, 0.0]
     assert facts.loc[0, "approved_m2"] > 0
 
 
-@pytest.mark.parametrize("shape, width", [
-    (b(0, 0, 100, 6), 6.0),
-    (shapely.union(b(0, 0, 100, 6), b(0, 0, 6, 80)), 6.0),  # L-shaped 6 m road
-    (b(0, 0, 300, 8.5), 8.5),
-])
+@pytest.mark.parametrize(
+    "shape, width",
+    [
+        (b(0, 0, 100, 6), 6.0),
+        (shapely.union(b(0, 0, 100, 6), b(0, 0, 6, 80)), 6.0),  # L-shaped 6 m road
+        (b(0, 0, 300, 8.5), 8.5),
+    ],
+)
 def test_strip_width(shape, width):
     f = compute_facts(patches(shape), {}, crs=CRS).facts.iloc[0]
     assert f["width_m"] == pytest.approx(width, rel=1e-9)
@@ -174,8 +220,9 @@ def test_strip_width(shape, width):
 def test_input_not_mutated_and_order_kept():
     p = patches(b(0, 0, 10, 10), b(20, 0, 30, 10), b(40, 0, 50, 10))
     before = p.copy()
-    facts = compute_facts(p, {"approvals": approvals(("A", "2023-01-01", b(20, 0, 30, 10)))},
-                          crs=CRS).facts
+    facts = compute_facts(
+        p, {"approvals": approvals(("A", "2023-01-01", b(20, 0, 30, 10)))}, crs=CRS
+    ).facts
     assert facts["id"].tolist() == ["P0", "P1", "P2"]
     assert np.allclose(facts["approved_m2"].to_numpy() > 0, [False, True, False])
     pd.testing.assert_frame_equal(p, before)
@@ -184,7 +231,9 @@ def test_input_not_mutated_and_order_kept():
 def test_existing_construction_land_is_not_remainder_and_cut_length():
     """Half homestead (0702), half farmland: only the farmland half remains; cut 50 m."""
     p = patches(b(0, 0, 40, 50))
-    lu = frame({"id": ["1", "2"], "class": ["0702", "0103"]}, [b(-10, -10, 20, 60), b(20, -10, 60, 60)])
+    lu = frame(
+        {"id": ["1", "2"], "class": ["0702", "0103"]}, [b(-10, -10, 20, 60), b(20, -10, 60, 60)]
+    )
     f = compute_facts(p, {"landuse": lu}, crs=CRS).facts.iloc[0]
     assert f["built_m2"] == pytest.approx(oa(b(0, 0, 20, 50)), rel=1e-9)
     assert f["remainder_m2"] == pytest.approx(oa(b(20, 0, 40, 50)), rel=1e-9)
@@ -192,14 +241,26 @@ def test_existing_construction_land_is_not_remainder_and_cut_length():
     assert f["remainder_farmland_m2"] == pytest.approx(oa(b(20, 0, 40, 50)), rel=1e-9)
 
 
-@pytest.mark.parametrize("use, category, covered", [
-    ("haul_road", "20", False), ("haul_road", "YH", True), ("borrow_pit", "20", False),
-    ("site_camp", "20", True),
-])
+@pytest.mark.parametrize(
+    "use, category, covered",
+    [
+        ("haul_road", "20", False),
+        ("haul_road", "YH", True),
+        ("borrow_pit", "20", False),
+        ("site_camp", "20", True),
+    ],
+)
 def test_temporary_cover_needs_a_fitting_use(use, category, covered):
     p = patches(b(0, 0, 10, 10), type_=category)
-    tmp = frame({"id": ["T1"], "start": pd.to_datetime(["2023-01-01"]),
-                 "end": pd.to_datetime(["2024-01-01"]), "use": [use]}, [b(-5, -5, 15, 15)])
+    tmp = frame(
+        {
+            "id": ["T1"],
+            "start": pd.to_datetime(["2023-01-01"]),
+            "end": pd.to_datetime(["2024-01-01"]),
+            "use": [use],
+        },
+        [b(-5, -5, 15, 15)],
+    )
     f = compute_facts(p, {"temporary_land": tmp}, crs=CRS).facts.iloc[0]
     full = oa(b(0, 0, 10, 10))
     assert f["temporary_m2"] == pytest.approx(full if covered else 0.0, rel=1e-9, abs=1e-9)
@@ -208,8 +269,10 @@ def test_temporary_cover_needs_a_fitting_use(use, category, covered):
 
 def test_farmland_on_permanent_farmland_and_general_farmland():
     p = patches(b(0, 0, 40, 50))
-    lu = frame({"id": ["1", "2"], "class": ["0101", "0201"], "planting": ["FLS", ""]},
-               [b(-10, -10, 30, 60), b(30, -10, 60, 60)])
+    lu = frame(
+        {"id": ["1", "2"], "class": ["0101", "0201"], "planting": ["FLS", ""]},
+        [b(-10, -10, 30, 60), b(30, -10, 60, 60)],
+    )
     pf = frame({"id": ["F"]}, [b(-10, -10, 10, 60)])
     f = compute_facts(p, {"landuse": lu, "permanent_farmland": pf}, crs=CRS).facts.iloc[0]
     assert f["lu_farmland_pf_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)

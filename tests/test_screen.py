@@ -31,11 +31,17 @@ def oa(g):
 
 def tiny(after="2023-06-30", type_="20"):
     """One 40 m × 50 m patch: west half approved, east half on permanent farmland."""
-    patches = layer(["P1"], [rect(0, 0, 40, 50)], type=[type_],
-                    before=pd.to_datetime(["2022-12-31"]), after=pd.to_datetime([after]))
+    patches = layer(
+        ["P1"],
+        [rect(0, 0, 40, 50)],
+        type=[type_],
+        before=pd.to_datetime(["2022-12-31"]),
+        after=pd.to_datetime([after]),
+    )
     layers = {
-        "approvals": layer(["皖政地〔2023〕1号"], [rect(0, 0, 20, 50)],
-                           date=pd.to_datetime(["2023-01-10"])),
+        "approvals": layer(
+            ["皖政地〔2023〕1号"], [rect(0, 0, 20, 50)], date=pd.to_datetime(["2023-01-10"])
+        ),
         "permanent_farmland": layer(["F1"], [rect(20, -10, 60, 60)]),
     }
     return patches, layers
@@ -94,18 +100,32 @@ def test_inputs_not_mutated():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cut=st.floats(1, 39), pf=st.floats(0, 40), after_ok=st.booleans(),
-       type_=st.sampled_from(["20", "YH", "KT", "GF", "01", "ND", "XX"]))
+@given(
+    cut=st.floats(1, 39),
+    pf=st.floats(0, 40),
+    after_ok=st.booleans(),
+    type_=st.sampled_from(["20", "YH", "KT", "GF", "01", "ND", "XX"]),
+)
 def test_split_areas_always_add_up(cut, pf, after_ok, type_):
-    patches = layer(["P"], [rect(0, 0, 40, 50)], type=[type_],
-                    before=pd.to_datetime(["2022-01-01"]),
-                    after=pd.to_datetime(["2023-06-30"]))
+    patches = layer(
+        ["P"],
+        [rect(0, 0, 40, 50)],
+        type=[type_],
+        before=pd.to_datetime(["2022-01-01"]),
+        after=pd.to_datetime(["2023-06-30"]),
+    )
     layers = {
-        "approvals": layer(["A"], [rect(0, 0, cut, 50)],
-                           date=pd.to_datetime(["2023-01-01" if after_ok else "2023-12-01"])),
+        "approvals": layer(
+            ["A"],
+            [rect(0, 0, cut, 50)],
+            date=pd.to_datetime(["2023-01-01" if after_ok else "2023-12-01"]),
+        ),
         "permanent_farmland": layer(["F"], [rect(40 - pf, 0, 40, 50)]),
-        "landuse": layer(["L1", "L2"], [rect(-10, -10, 20, 60), rect(20, -10, 60, 60)],
-                         **{"class": ["0101", "0702"]}),
+        "landuse": layer(
+            ["L1", "L2"],
+            [rect(-10, -10, 20, 60), rect(20, -10, 60, 60)],
+            **{"class": ["0101", "0702"]},
+        ),
     }
     v = screen(patches, layers).verdicts
     assert_areas_add_up(v)
@@ -118,8 +138,17 @@ def test_split_areas_always_add_up(cut, pf, after_ok, type_):
 def county_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("county")
     runner = CliRunner()
-    args = ["screen", "--layers", str(SAMPLES / "county.toml"), "-o", str(out / "v.gpkg"),
-            "--xlsx", str(out / "ledger.xlsx"), "--as-of", "2023-09-30"]
+    args = [
+        "screen",
+        "--layers",
+        str(SAMPLES / "county.toml"),
+        "-o",
+        str(out / "v.gpkg"),
+        "--xlsx",
+        str(out / "ledger.xlsx"),
+        "--as-of",
+        "2023-09-30",
+    ]
     result = runner.invoke(cli, args)
     return out, result, args
 
@@ -166,15 +195,33 @@ def test_cli_refuses_to_overwrite(county_run):
 
 
 def test_cli_fail_on_illegal_exit_3(tmp_path):
-    args = ["-q", "screen", "--layers", str(SAMPLES / "county.toml"), "-o", str(tmp_path / "v.gpkg"),
-            "--as-of", "2023-09-30", "--fail-on-illegal", "--family", "legality"]
+    args = [
+        "-q",
+        "screen",
+        "--layers",
+        str(SAMPLES / "county.toml"),
+        "-o",
+        str(tmp_path / "v.gpkg"),
+        "--as-of",
+        "2023-09-30",
+        "--fail-on-illegal",
+        "--family",
+        "legality",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 3, result.output
 
 
 def test_cli_bad_set_is_a_clear_error(tmp_path):
-    args = ["screen", "--layers", str(SAMPLES / "county.toml"), "-o", str(tmp_path / "v.gpkg"),
-            "--set", "legality.nope=3"]
+    args = [
+        "screen",
+        "--layers",
+        str(SAMPLES / "county.toml"),
+        "-o",
+        str(tmp_path / "v.gpkg"),
+        "--set",
+        "legality.nope=3",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert "nope" in result.output and "Traceback" not in result.output
@@ -196,7 +243,11 @@ def test_result_writers_refuse_existing(tmp_path):
 def test_screen_accepts_a_config_path_and_patch_path():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = screen(SAMPLES / "county" / "patches.gpkg", SAMPLES / "county.toml",
-                   families=["farmland"], reference_date="2023-09-30")
+        r = screen(
+            SAMPLES / "county" / "patches.gpkg",
+            SAMPLES / "county.toml",
+            families=["farmland"],
+            reference_date="2023-09-30",
+        )
     assert len(r.verdicts) == 302
     assert {x.family for x in r.pack.rules} == {"farmland"}

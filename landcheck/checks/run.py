@@ -82,7 +82,7 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
                                 params=sc._family_params(full), reference_date=ref_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(facts, run=run, subject=subject)
-    decided = decide(facts, fired, pack.rules, default=NO_FINDING)
+    decided = decide(facts, fired, pack.rules, default=NO_FINDING, run=run)
     geometry = parts.pop("geometry", None)
     verdicts = _verdict_table(feats, facts, decided, geometry)
     fragments = _fragments(facts, decided, parts, crs_decision.crs)
