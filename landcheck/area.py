@@ -37,10 +37,10 @@ the edge — the series at the edge's mean latitude ``Bm`` with each ``sin(nB)``
 term multiplied by ``sinc(nΔB/2)``, which makes it exact for an edge straight in
 (B, L) (the midpoint form ``F(Bm)`` alone is off by ≈ tan B·ΔB/12 of a sloping
 edge's trapezoid). ``F(Bm) − F(B₀)`` is written in the product form above so
-that small parcels do not lose digits. Over a closed ring ``ΣΔL = 0``, so the choice of ``B₀`` cancels and the
-signed sum is the ring's area: edges are straight lines in (B, L), as in the
-official figures (no densification). Exterior rings count positive and holes
-negative whatever their orientation in the data.
+that small parcels do not lose digits. Over a closed ring ``ΣΔL = 0``, so the
+choice of ``B₀`` cancels and the signed sum is the ring's area: edges are
+straight lines in (B, L), as in the official figures (no densification).
+Exterior rings count positive and holes negative whatever their orientation.
 
 **Inverse projection.** Projected vertices are converted with
 ``pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)``: PROJ's
