@@ -29,6 +29,7 @@ from landcheck.io import list_layers, read_layer, write_layer, write_layers
 from landcheck.layers import ROLES, LayerSet, LayerSpec
 from landcheck.provenance import SourceInfo, source_info
 from landcheck.screen import ScreenResult, load_rules, screen
+from landcheck.site import SiteReport, site_query
 
 __all__ = [
     "HA_M2",
@@ -41,6 +42,7 @@ __all__ = [
     "LayerSet",
     "LayerSpec",
     "ScreenResult",
+    "SiteReport",
     "SourceInfo",
     "__version__",
     "check",
@@ -59,6 +61,7 @@ __all__ = [
     "read_layer",
     "resolve_crs",
     "screen",
+    "site_query",
     "source_info",
     "to_crs",
     "write_layer",

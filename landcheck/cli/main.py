@@ -11,6 +11,7 @@ from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
 from landcheck.cli.rules import rules_cmd
 from landcheck.cli.screen import screen_cmd
+from landcheck.cli.site import site_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,3 +42,4 @@ cli.add_command(inspect_cmd)
 cli.add_command(screen_cmd)
 cli.add_command(check_cmd)
 cli.add_command(rules_cmd)
+cli.add_command(site_cmd)
