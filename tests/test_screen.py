@@ -251,3 +251,58 @@ def test_screen_accepts_a_config_path_and_patch_path():
         )
     assert len(r.verdicts) == 302
     assert {x.family for x in r.pack.rules} == {"farmland"}
+
+
+def _random_scene(data):
+    """Random rectangles on a 10 m grid: patches, overlapping approvals, farmland, land use."""
+    def rects(n, lo=1, hi=8):
+        out = []
+        for _ in range(n):
+            x = data.draw(st.integers(0, 20)) * 10.0
+            y = data.draw(st.integers(0, 20)) * 10.0
+            w = data.draw(st.integers(lo, hi)) * 10.0
+            h = data.draw(st.integers(lo, hi)) * 10.0
+            out.append(rect(x, y, x + w, y + h))
+        return out
+
+    n = data.draw(st.integers(1, 6))
+    types = data.draw(st.lists(st.sampled_from(["20", "YH", "KT", "GF", "02", "SS"]),
+                               min_size=n, max_size=n))
+    patches = layer([f"P{i}" for i in range(n)], rects(n), type=types,
+                    before=pd.to_datetime(["2022-01-01"] * n),
+                    after=pd.to_datetime(["2023-06-30"] * n))
+    k = data.draw(st.integers(0, 4))
+    dates = data.draw(st.lists(st.sampled_from(["2023-01-01", "2023-12-01"]), min_size=k,
+                               max_size=k))
+    layers = {
+        "approvals": layer([f"A{i}" for i in range(k)], rects(k), date=pd.to_datetime(dates)),
+        "permanent_farmland": layer(["F0", "F1"], rects(2, 3, 12)),
+        "landuse": layer(["L0", "L1"], [rect(-10, -10, 150, 400), rect(150, -10, 400, 400)],
+                         **{"class": ["0101", "0702"]}),
+    }
+    return patches, layers
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fragments_add_up_and_order_and_chunking_do_not_matter(data):
+    patches, layers = _random_scene(data)
+    r = screen(patches, layers, reference_date="2023-09-30")
+    assert_areas_add_up(r.verdicts)
+    frag = r.fragments[r.fragments["part"].isin(["whole", "legal", "rest"])]
+    sums = frag.groupby("id")["area_m2"].sum()
+    area = r.verdicts.set_index("id")["area_m2"]
+    assert sums.reindex(area.index).to_numpy() == pytest.approx(area.to_numpy(), rel=1e-9,
+                                                                abs=1e-6)
+    cols = ["verdict", "legal_m2", "illegal_m2", "review_m2", "other_m2"]
+    base = r.verdicts.set_index("id")[[*cols, "rules"]]
+    # reversed row order
+    rev = screen(patches.iloc[::-1].reset_index(drop=True), layers).verdicts.set_index("id")
+    pd.testing.assert_frame_equal(rev.loc[base.index, [*cols, "rules"]], base)
+    # patches screened in two chunks give the same verdicts as all at once
+    if len(patches) > 1:
+        half = len(patches) // 2
+        parts = [screen(patches.iloc[:half], layers).verdicts,
+                 screen(patches.iloc[half:].reset_index(drop=True), layers).verdicts]
+        chunked = pd.concat(parts).set_index("id")
+        pd.testing.assert_frame_equal(chunked.loc[base.index, [*cols, "rules"]], base)
