@@ -29,8 +29,9 @@ import shapely
 
 from landcheck._version import __version__
 from landcheck.area import official_area
+from landcheck.engine import facts_in_chunks
 from landcheck.errors import InputError
-from landcheck.overlay import compute_facts, fact_schema
+from landcheck.overlay import fact_schema
 from landcheck.provenance import source_info
 from landcheck.verdicts import decide
 
@@ -89,6 +90,8 @@ def screen(
     working_crs=None,
     tolerance_m: float | None = None,
     reference_date=None,
+    threads: int | None = None,
+    chunk_size: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ScreenResult:
     """Screen change patches against reference layers with a rule pack.
@@ -113,6 +116,10 @@ def screen(
         Positional tolerance for slivers (default: the pack's ``tolerance_m``, else 0.1 m).
     reference_date : date, optional
         "Today" for deadline rules (default: the current date).
+    threads : int, optional
+        Threads for the overlay (default: the available cores, at most 8).
+    chunk_size : int, optional
+        Patches per spatial chunk (default 20,000); memory of the overlay grows with it.
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg: log.info(msg))
@@ -124,8 +131,9 @@ def screen(
     patch_gdf, ref = _transform(patch_gdf, ref, layerset, crs_decision.crs)
     tol = _tolerance(pack, tolerance_m)
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
-    overlay = compute_facts(
-        patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol, params=_family_params(full)
+    overlay = facts_in_chunks(
+        patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol, params=_family_params(full),
+        threads=threads, chunk_size=chunk_size, progress=say,
     )
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}

@@ -306,3 +306,26 @@ def test_fragments_add_up_and_order_and_chunking_do_not_matter(data):
                  screen(patches.iloc[half:].reset_index(drop=True), layers).verdicts]
         chunked = pd.concat(parts).set_index("id")
         pd.testing.assert_frame_equal(chunked.loc[base.index, [*cols, "rules"]], base)
+
+
+@pytest.mark.parametrize("threads, chunk_size", [(1, 40), (2, 50), (2, 1000)])
+def test_chunked_threaded_engine_gives_identical_results(threads, chunk_size):
+    cfg = SAMPLES / "county.toml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = screen(None, cfg, reference_date="2023-09-30", threads=1, chunk_size=10**9)
+        many = screen(None, cfg, reference_date="2023-09-30", threads=threads,
+                      chunk_size=chunk_size)
+    cols = ["id", "verdict", "rules", "legal_m2", "illegal_m2", "review_m2", "other_m2",
+            "due_date"]
+    pd.testing.assert_frame_equal(pd.DataFrame(one.verdicts[cols]),
+                                  pd.DataFrame(many.verdicts[cols]))
+    assert one.verdicts.geometry.geom_equals(many.verdicts.geometry).all()
+    pd.testing.assert_frame_equal(one.fragments.drop(columns="geometry"),
+                                  many.fragments.drop(columns="geometry"))
+
+
+def test_engine_options_are_checked():
+    patches, layers = tiny()
+    with pytest.raises(ValueError, match="threads and chunk_size"):
+        screen(patches, layers, threads=0)
