@@ -31,6 +31,10 @@ from landcheck.cli.options import (
 @as_of_opt
 @click.option("--crs", "working_crs", help="Working CRS (default: the config's `crs`).")
 @click.option("--patch-layer", help="Layer inside a multi-layer PATCHES file.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Threads for the overlay (default: the available cores, at most 8).")
+@click.option("--chunk-size", type=click.IntRange(min=1),
+              help="Patches per spatial chunk (default 20000); memory grows with it.")
 @output_opt
 @xlsx_opt
 @overwrite_opt
@@ -38,7 +42,7 @@ from landcheck.cli.options import (
               help="Exit with status 3 when illegal patches are found (for scripts).")
 @click.pass_context
 def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-               output, xlsx, overwrite, fail_on_illegal):
+               threads, chunk_size, output, xlsx, overwrite, fail_on_illegal):
     """Screen change patches: one verdict per patch with reasons and split areas.
 
     PATCHES is the patch file of the round; without it, the [patches] file of the
@@ -62,7 +66,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
         result = screen(source.path if source else None, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
-                        working_crs=working_crs, reference_date=as_of, progress=say)
+                        working_crs=working_crs, reference_date=as_of, threads=threads,
+                        chunk_size=chunk_size, progress=say)
         result.to_gpkg(output, overwrite=overwrite)
         say(f"wrote {output}")
         if xlsx:
