@@ -50,6 +50,8 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
         raise ValueError(f"threads and chunk_size must be ≥ 1, got {threads}, {chunk_size}")
     n = len(patches)
     n_chunks = max(1, -(-n // chunk_size), threads if n >= 2 * threads else 1)
+    if n_chunks > 1 and threads > 1:
+        n_chunks = -(-n_chunks // threads) * threads  # whole rounds: no thread idles at the end
     if n_chunks == 1:
         return compute_facts(patches, layers, crs=crs, tolerance_m=tolerance_m, params=params)
     order = _spatial_order(patches)

@@ -227,21 +227,49 @@ def _strip_width(geoms) -> np.ndarray:
 # ---------------------------------------------------------------- pair machinery
 
 
+#: Features with more vertices than this get the containment shortcut (prepared copies).
+BIG_FEATURE_VERTICES = 64
+
+
 def _pairs(work, ref_geoms):
-    tree = shapely.STRtree(ref_geoms)
-    pi, ri = tree.query(work, predicate="intersects")
-    return pi, ri
+    """Intersecting (patch, feature) pairs, sorted by patch then feature.
+
+    The tree is built on the larger side: a few huge features (town boundaries) are
+    queried against a tree of the patches rather than every patch against them.
+    """
+    if len(ref_geoms) * 4 < len(work):
+        tree = shapely.STRtree(work)
+        ri, pi = tree.query(ref_geoms, predicate="intersects")
+    else:
+        tree = shapely.STRtree(ref_geoms)
+        pi, ri = tree.query(work, predicate="intersects")
+    order = np.lexsort((ri, pi))
+    return pi[order], ri[order]
 
 
 def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
-    """Piece of each patch inside each paired feature; whole patch where contained."""
+    """Piece of each patch inside each paired feature; whole patch where contained.
+
+    Large features are tested for containment first with prepared *copies* made here (a
+    prepared geometry must never be shared between threads); a contained patch is its own
+    piece, no intersection needed. Small features are intersected directly.
+    """
     a = work[pi]
-    b = ref_geoms[ri]
-    inside = shapely.contains_properly(b, a)
     out = a.copy()
+    inside = np.zeros(len(pi), dtype=bool)
+    if len(pi):
+        uniq, inv = np.unique(ri, return_inverse=True)
+        feats = ref_geoms[uniq]
+        big = shapely.get_num_coordinates(feats) > BIG_FEATURE_VERTICES
+        if big.any():
+            local = feats.copy()
+            local[big] = shapely.from_wkb(shapely.to_wkb(feats[big]))
+            shapely.prepare(local[big])
+            m = big[inv]
+            inside[m] = shapely.contains_properly(local[inv[m]], a[m])
     rest = ~inside
     if rest.any():
-        out[rest] = shapely.intersection(a[rest], b[rest])
+        out[rest] = shapely.intersection(a[rest], ref_geoms[ri[rest]])
     return out
 
 
@@ -413,15 +441,20 @@ def _cover_facts(work, patches, category, layers, unions, built, crs, tolerance_
     return cover, remainder, cols
 
 
+#: Distance (m) within which a remainder edge counts as lying on the patch boundary.
+CUT_SNAP_M = 1e-6
+
+
 def _cut_length(work, remainder) -> np.ndarray:
+    """Length of the remainder's boundary that is not the patch's boundary: the line along
+    which the remainder was cut from the rest of the patch (0 for an uncut patch)."""
     has = ~shapely.is_missing(work) & ~shapely.is_missing(remainder)
+    has[has] = ~shapely.equals(work[has], remainder[has])
     out = np.zeros(len(work))
     if has.any():
-        rest = shapely.difference(work[has], remainder[has])
-        total = shapely.length(work[has])
-        out[has] = np.maximum(
-            (shapely.length(remainder[has]) + shapely.length(rest) - total) / 2, 0
-        )
+        edge = shapely.buffer(shapely.boundary(work[has]), CUT_SNAP_M, cap_style="flat")
+        inner = shapely.difference(shapely.boundary(remainder[has]), edge)
+        out[has] = shapely.length(inner)
     return out
 
 
@@ -576,13 +609,18 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
         rem[both] = shapely.difference(work[both], cover[both])
     rem = _polygonal(rem)
     if tolerance_m > 0:
-        has_rem = ~shapely.is_missing(rem)
+        cut = ~shapely.is_missing(rem) & both  # only a cut remainder can have slivers
         d = tolerance_m / 2.0
         opened = shapely.buffer(
-            shapely.buffer(rem[has_rem], -d, join_style="mitre"), d, join_style="mitre"
+            shapely.buffer(rem[cut], -d, join_style="mitre"), d, join_style="mitre"
         )
-        rem[has_rem] = shapely.intersection(rem[has_rem], opened)
-        rem = _polygonal(rem)
+        trimmed = _polygonal(shapely.intersection(rem[cut], opened))
+        # keep the exact difference where the opening removed nothing: the opening moves
+        # edges by ~1e-9 m, which must not turn into phantom cuts or areas
+        before = shapely.area(rem[cut])
+        after = shapely.area(_nz(trimmed))
+        changed = after < before - 1e-9 * np.maximum(before, 1.0)
+        rem[np.flatnonzero(cut)[changed]] = trimmed[changed]
     return rem
 
 
