@@ -273,6 +273,19 @@ def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
     return out
 
 
+def _hits(work, ref_geoms):
+    """Pairs whose intersection has area, and their pieces (polygonal only).
+
+    Features that only touch a patch (a shared edge or corner) are not hits: they add no
+    area, are not listed among the ids hit, and their line/point pieces never reach the
+    later overlay operations (mixed-dimension collections make GEOS overlays fail).
+    """
+    pi, ri = _pairs(work, ref_geoms)
+    pieces = _polygonal(_clip(work, ref_geoms, pi, ri))
+    keep = ~shapely.is_missing(pieces)
+    return pi[keep], ri[keep], pieces[keep]
+
+
 def _union_by(pieces, pi, n) -> np.ndarray:
     """Union of the pieces of each patch (None where a patch has none)."""
     out = np.full(n, None, dtype=object)
@@ -324,8 +337,8 @@ def _ids(ref, ri) -> np.ndarray:
 def _zone_facts(work, ref, role, crs):
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms)
-    union = _union_by(_clip(work, ref_geoms, pi, ri), pi, n)
+    pi, ri, pieces = _hits(work, ref_geoms)
+    union = _polygonal(_union_by(pieces, pi, n))
     cols = pd.DataFrame(index=pd.RangeIndex(n))
     cols[f"{role}_m2"] = _area(union, crs)
     cols[f"{role}_n"] = np.bincount(pi, minlength=n) if len(pi) else np.zeros(n, dtype=int)
@@ -342,8 +355,8 @@ def _class_facts(work, ref, role, crs) -> pd.DataFrame:
     for value in FOREST_CLASSES:
         sub = ref[(classes == value).to_numpy()]
         geoms = np.asarray(sub.geometry.values, dtype=object)
-        pi, ri = _pairs(work, geoms)
-        cols[f"{role}_{value}_m2"] = _area(_union_by(_clip(work, geoms, pi, ri), pi, n), crs)
+        pi, _, pieces = _hits(work, geoms)
+        cols[f"{role}_{value}_m2"] = _area(_polygonal(_union_by(pieces, pi, n)), crs)
     return cols
 
 
@@ -353,8 +366,7 @@ def _landuse_facts(work, ref, pf_union, crs):
     be a coverage (no overlaps), so pieces are summed without a union."""
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms)
-    pieces = _clip(work, ref_geoms, pi, ri)
+    pi, ri, pieces = _hits(work, ref_geoms)
     piece_area = _area(pieces, crs)
     codes = ref["class"].astype("string").str.strip().str.upper()
     group = landuse_group(codes, source="landuse").fillna("unknown").to_numpy(dtype=object)[ri]
@@ -381,7 +393,8 @@ def _landuse_facts(work, ref, pf_union, crs):
     cols["lu_farmland_pf_m2"] = _sum_by(np.where(farm, on_pf, 0.0), pi, n)
     cols["planting_FLS_pf_m2"] = _sum_by(np.where(farm & (planting == "FLS"), on_pf, 0.0), pi, n)
     cols["general_farmland_m2"] = cols["lu_farmland_m2"] - cols["lu_farmland_pf_m2"]
-    built = _union_by(pieces[group == "construction"], pi[group == "construction"], n)
+    on_built = group == "construction"
+    built = _polygonal(_union_by(pieces[on_built], pi[on_built], n))
     return cols, built
 
 
@@ -402,8 +415,7 @@ def _on(pieces, union, pi, crs) -> np.ndarray:
 def _dated_pieces(work, ref, after, date_ok):
     """Clip pairs and split them by a date condition ``date_ok(pairs) -> bool mask``."""
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms)
-    pieces = _clip(work, ref_geoms, pi, ri)
+    pi, ri, pieces = _hits(work, ref_geoms)
     return pi, ri, pieces, date_ok(pi, ri)
 
 

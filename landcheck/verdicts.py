@@ -27,32 +27,22 @@ Policy
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NO_RULE", "VERDICTS", "RuleInfo", "decide", "render_reason", "worst"]
+if TYPE_CHECKING:
+    from landcheck.rules import Rule
+
+__all__ = ["NO_RULE", "VERDICTS", "decide", "worst"]
 
 #: Verdicts from worst to mildest.
 VERDICTS = ("illegal", "needs_review", "legal", "other")
 _RANK = {v: len(VERDICTS) - i for i, v in enumerate(VERDICTS)}  # illegal=4 … other=1
 
 NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件", "no rule fired; not a case")
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """What :func:`decide` needs to know about a rule."""
-
-    id: str
-    verdict: str
-    reason_zh: str
-    reason_en: str
-    area: str | None = None
-    params: tuple = ()
 
 
 def worst(verdicts: Sequence[str]) -> str:
@@ -67,7 +57,7 @@ def worst(verdicts: Sequence[str]) -> str:
 def decide(
     facts: pd.DataFrame,
     fired: pd.DataFrame,
-    rules: Sequence[RuleInfo],
+    rules: Sequence[Rule],
     *,
     default: tuple[str, str, str, str] = NO_RULE,
     run: dict | None = None,
@@ -80,7 +70,7 @@ def decide(
         The facts table (one row per patch, must have ``area_m2``).
     fired : DataFrame of bool
         One column per rule id, aligned with ``facts``.
-    rules : sequence of RuleInfo
+    rules : sequence of landcheck.rules.Rule
         The rules, in pack order (reasons are listed in that order).
     default : (id, verdict, reason_zh, reason_en)
         What a row on which no rule fires gets (:data:`NO_RULE` for patches).
@@ -180,45 +170,5 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
 
 
 def _reason(rule, row: dict, lang: str) -> str:
-    if hasattr(rule, "reason"):
-        return rule.reason(row, lang=lang)
-    return render_reason(rule.reason_zh if lang == "zh" else rule.reason_en, row, dict(rule.params))
-
-
-def render_reason(template: str, row: dict, params: dict) -> str:
-    """Fill ``{fact}`` and ``{param.name}`` placeholders for one patch.
-
-    Areas print with two decimals, dates as YYYY-MM-DD, lists joined with 、.
-
-    >>> render_reason("未批先建{remainder_m2}平方米", {"remainder_m2": 12.345}, {})
-    '未批先建12.35平方米'
-    """
-    out = []
-    i = 0
-    while i < len(template):
-        j = template.find("{", i)
-        if j < 0:
-            out.append(template[i:])
-            break
-        k = template.find("}", j)
-        if k < 0:
-            out.append(template[i:])
-            break
-        out.append(template[i:j])
-        name = template[j + 1 : k]
-        value = params.get(name[6:]) if name.startswith("param.") else row.get(name)
-        out.append(_fmt(value))
-        i = k + 1
-    return "".join(out)
-
-
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return "—"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, list | tuple | np.ndarray):
-        return "、".join(str(v) for v in value)
-    return str(value)
+    """The rule's reason with placeholders filled (:meth:`landcheck.rules.Rule.reason`)."""
+    return rule.reason(row, lang=lang)

@@ -296,3 +296,20 @@ def test_farmland_on_permanent_farmland_and_general_farmland():
     assert f["planting_FLS_pf_m2"] == pytest.approx(oa(b(0, 0, 10, 50)), rel=1e-9)
     assert f["general_farmland_m2"] == pytest.approx(oa(b(10, 0, 30, 50)), rel=1e-9)
     assert f["farmland_or_pf_m2"] == pytest.approx(oa(b(0, 0, 30, 50)), rel=1e-9)
+
+
+def test_features_that_only_touch_are_not_hits():
+    """Edge- and corner-touching features add no area, no ids, and do not break overlays
+    (their line/point pieces once made a GEOS overlay fail on mixed dimensions)."""
+    p = patches(b(0, 0, 10, 10), b(20, 0, 30, 10))
+    layers = {
+        "approvals": approvals(("EDGE", "2023-01-01", b(10, 0, 20, 10)),
+                               ("CORNER", "2023-12-01", b(30, 10, 40, 20)),
+                               ("IN", "2023-01-01", b(0, 0, 5, 10))),
+        "permanent_farmland": frame({"id": ["F"]}, [b(-10, 10, 40, 20)]),  # touches both
+    }
+    facts = compute_facts(p, layers, crs=CRS).facts
+    assert facts["approval_ids"].tolist() == [["IN"], []]
+    assert facts["approval_late_ids"].tolist() == [[], []]
+    assert facts["permanent_farmland_n"].tolist() == [0, 0]
+    assert facts.loc[1, "remainder_m2"] == pytest.approx(oa(b(20, 0, 30, 10)), rel=1e-9)
