@@ -92,6 +92,9 @@ def screen(
     reference_date=None,
     threads: int | None = None,
     chunk_size: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    shared_dir=None,
     progress: Callable[[str], None] | None = None,
 ) -> ScreenResult:
     """Screen change patches against reference layers with a rule pack.
@@ -120,6 +123,14 @@ def screen(
         Threads for the overlay (default: the available cores, at most 8).
     chunk_size : int, optional
         Patches per spatial chunk (default 20,000); memory of the overlay grows with it.
+    engine : {"local", "dask"}
+        ``local``: chunks on a thread pool in this process. ``dask``: the same per-chunk
+        function on a ``distributed`` cluster (see :mod:`landcheck.backends.dask`).
+    scheduler : str, optional
+        With ``engine="dask"``: ``"local:N"`` (default ``local:2``), ``"local-threads:N"``
+        or a scheduler address such as ``"tcp://10.0.0.5:8786"``.
+    shared_dir : path, optional
+        With ``engine="dask"``: a folder every worker can read, for the reference layers.
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg: log.info(msg))
@@ -131,10 +142,9 @@ def screen(
     patch_gdf, ref = _transform(patch_gdf, ref, layerset, crs_decision.crs)
     tol = _tolerance(pack, tolerance_m)
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
-    overlay = facts_in_chunks(
-        patch_gdf, ref, crs=crs_decision.crs, tolerance_m=tol, params=_family_params(full),
-        threads=threads, chunk_size=chunk_size, progress=say,
-    )
+    overlay = _facts(patch_gdf, ref, crs_decision.crs, tol, _family_params(full), engine,
+                     threads=threads, chunk_size=chunk_size, scheduler=scheduler,
+                     shared_dir=shared_dir, progress=say)
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
@@ -233,6 +243,22 @@ def _transform(patch_gdf, ref, layerset, crs):
            for role, g in ref.items()}
     patches = to_crs(patch_gdf, crs, helmert=helmert("patches"), source=where("patches", patch_gdf))
     return patches, out
+
+
+def _facts(patches, ref, crs, tol, params, engine, *, threads, chunk_size, scheduler, shared_dir,
+           progress):
+    if engine == "local":
+        if scheduler is not None or shared_dir is not None:
+            raise TypeError("scheduler and shared_dir apply to engine='dask' only")
+        return facts_in_chunks(patches, ref, crs=crs, tolerance_m=tol, params=params,
+                               threads=threads, chunk_size=chunk_size, progress=progress)
+    if engine == "dask":
+        from landcheck.backends.dask import facts_on_dask
+
+        return facts_on_dask(patches, ref, crs=crs, tolerance_m=tol, params=params,
+                             scheduler=scheduler, chunk_size=chunk_size, shared_dir=shared_dir,
+                             progress=progress)
+    raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
 
 
 def _family_params(pack) -> dict:

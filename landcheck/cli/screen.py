@@ -35,6 +35,11 @@ from landcheck.cli.options import (
               help="Threads for the overlay (default: the available cores, at most 8).")
 @click.option("--chunk-size", type=click.IntRange(min=1),
               help="Patches per spatial chunk (default 20000); memory grows with it.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where the overlay runs.")
+@click.option("--scheduler", help="dask: local:N, or a scheduler address tcp://HOST:8786.")
+@click.option("--shared-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="dask: folder all workers can read, for the reference layers.")
 @output_opt
 @xlsx_opt
 @overwrite_opt
@@ -42,7 +47,8 @@ from landcheck.cli.options import (
               help="Exit with status 3 when illegal patches are found (for scripts).")
 @click.pass_context
 def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-               threads, chunk_size, output, xlsx, overwrite, fail_on_illegal):
+               threads, chunk_size, engine, scheduler, shared_dir, output, xlsx, overwrite,
+               fail_on_illegal):
     """Screen change patches: one verdict per patch with reasons and split areas.
 
     PATCHES is the patch file of the round; without it, the [patches] file of the
@@ -67,7 +73,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         result = screen(source.path if source else None, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
                         working_crs=working_crs, reference_date=as_of, threads=threads,
-                        chunk_size=chunk_size, progress=say)
+                        chunk_size=chunk_size, engine=engine, scheduler=scheduler,
+                        shared_dir=shared_dir, progress=say)
         result.to_gpkg(output, overwrite=overwrite)
         say(f"wrote {output}")
         if xlsx:

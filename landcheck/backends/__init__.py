@@ -1,0 +1,1 @@
+"""Engines that run the per-chunk facts function elsewhere (dask ``distributed``)."""
