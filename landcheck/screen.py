@@ -133,6 +133,7 @@ def screen(
         With ``engine="dask"``: a folder every worker can read, for the reference layers.
     """
     t0 = time.perf_counter()
+    _check_engine(engine, scheduler, shared_dir, threads, chunk_size)
     say = progress or (lambda msg: log.info(msg))
     full = load_rules(rules, overrides=overrides, families=families)
     pack = full.for_subject("patches")
@@ -245,11 +246,20 @@ def _transform(patch_gdf, ref, layerset, crs):
     return patches, out
 
 
+def _check_engine(engine, scheduler, shared_dir, threads, chunk_size) -> None:
+    """Engine options are checked before anything is read."""
+    if engine not in ("local", "dask"):
+        raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if engine == "local" and (scheduler is not None or shared_dir is not None):
+        raise TypeError("scheduler and shared_dir apply to engine='dask' only")
+    for name, value in (("threads", threads), ("chunk_size", chunk_size)):
+        if value is not None and int(value) < 1:
+            raise ValueError(f"threads and chunk_size must be ≥ 1, got {name}={value}")
+
+
 def _facts(patches, ref, crs, tol, params, engine, *, threads, chunk_size, scheduler, shared_dir,
            progress):
     if engine == "local":
-        if scheduler is not None or shared_dir is not None:
-            raise TypeError("scheduler and shared_dir apply to engine='dask' only")
         return facts_in_chunks(patches, ref, crs=crs, tolerance_m=tol, params=params,
                                threads=threads, chunk_size=chunk_size, progress=progress)
     if engine == "dask":
@@ -258,7 +268,7 @@ def _facts(patches, ref, crs, tol, params, engine, *, threads, chunk_size, sched
         return facts_on_dask(patches, ref, crs=crs, tolerance_m=tol, params=params,
                              scheduler=scheduler, chunk_size=chunk_size, shared_dir=shared_dir,
                              progress=progress)
-    raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
+    raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")  # _check_engine
 
 
 def _family_params(pack) -> dict:
