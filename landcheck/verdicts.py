@@ -27,6 +27,7 @@ Policy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -98,12 +99,18 @@ def _reasons(facts, fired, rules, none, default, run):
     zh = [[] for _ in range(len(facts))]
     en = [[] for _ in range(len(facts))]
     constants = {f"run.{k}": v for k, v in run.items()}
-    records = [{**constants, **r} for r in facts.to_dict("records")]
     for r in rules:
-        for i in np.flatnonzero(fired[r.id].to_numpy(dtype=bool)):
+        rows = np.flatnonzero(fired[r.id].to_numpy(dtype=bool))
+        if not len(rows):
+            continue
+        # only the facts this rule's reasons name, only for the rows it fired on
+        names = [c for c in _placeholders(r) if c in facts.columns]
+        records = facts[names].iloc[rows].to_dict("records") if names else [{}] * len(rows)
+        for i, rec in zip(rows, records, strict=True):
+            rec.update(constants)
             ids[i].append(r.id)
-            zh[i].append(_reason(r, records[i], "zh"))
-            en[i].append(_reason(r, records[i], "en"))
+            zh[i].append(_reason(r, rec, "zh"))
+            en[i].append(_reason(r, rec, "en"))
     for i in np.flatnonzero(none):
         ids[i].append(default[0])
         zh[i].append(default[2])
@@ -150,7 +157,13 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
     out["illegal_m2"] = illegal
     out["review_m2"] = review
     out["other_m2"] = np.maximum(area - legal - illegal - review, 0.0)
-    out["split"] = np.isin(verdict, ["illegal", "needs_review"]) & (legal > 0)
+    # split into fragments only where the legal part is exactly the cover: then the cover is
+    # the legal fragment and the rest of the patch carries the verdict. Where a patch-wide rule
+    # (e.g. photovoltaic on farmland) makes part of the cover illegal, there is no geometry for
+    # that part in the facts, so the patch stays whole (its split areas are still reported).
+    # (rtol 1e-6: official areas of parts add up only to ~1e-7, edges being straight in B/L)
+    out["split"] = (np.isin(verdict, ["illegal", "needs_review"]) & (legal > 0)
+                    & np.isclose(legal, cover, rtol=1e-6, atol=1e-6))
     for role, rem_col, whole_col in (
         ("pf", "remainder_pf_m2", "permanent_farmland_m2"),
         ("farmland", "remainder_farmland_m2", "lu_farmland_m2"),
@@ -167,6 +180,12 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
         on = np.where(remainder_scoped, rem, whole)
         out[f"illegal_{role}_m2"] = np.minimum(on, illegal)
     return out
+
+
+def _placeholders(rule) -> list[str]:
+    """Names used in a rule's reason templates (``{name}``)."""
+    found = re.findall(r"\{([^{}]+)\}", rule.reason_zh + rule.reason_en)
+    return list(dict.fromkeys(n for n in found if not n.startswith(("param.", "run."))))
 
 
 def _reason(rule, row: dict, lang: str) -> str:

@@ -329,3 +329,23 @@ def test_engine_options_are_checked():
     patches, layers = tiny()
     with pytest.raises(ValueError, match="threads and chunk_size"):
         screen(patches, layers, threads=0)
+
+
+def test_photovoltaic_on_approved_farmland_stays_whole_and_adds_up():
+    """A patch-wide illegal rule over an approval: the legal part is not the cover geometry,
+    so the patch is one fragment (found by the fragments property test)."""
+    patches = layer(["P"], [rect(110, 0, 180, 10)], type=["GF"],
+                    before=pd.to_datetime(["2022-01-01"]), after=pd.to_datetime(["2023-06-30"]))
+    layers = {
+        "approvals": layer(["A"], [rect(100, 0, 180, 10)], date=pd.to_datetime(["2023-01-01"])),
+        "landuse": layer(["L0", "L1"], [rect(-10, -10, 150, 400), rect(150, -10, 400, 400)],
+                         **{"class": ["0101", "0702"]}),
+    }
+    r = screen(patches, layers)
+    v = r.verdicts.iloc[0]
+    assert v["verdict"] == "illegal"
+    assert v["illegal_m2"] == pytest.approx(oa(rect(110, 0, 150, 10)), rel=1e-9)
+    assert v["legal_m2"] == pytest.approx(v["area_m2"] - v["illegal_m2"], rel=1e-12)
+    assert r.fragments["part"].tolist() == ["whole"]
+    assert r.fragments["area_m2"].sum() == pytest.approx(v["area_m2"], rel=1e-12)
+    assert_areas_add_up(r.verdicts)
