@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from landcheck.overlay import OverlayResult, compute_facts
 
@@ -72,39 +71,13 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
 
 
 def _spatial_order(patches) -> np.ndarray:
-    """Patch rows sorted along a Hilbert curve of their bounding-box centres (empty last)."""
-    geoms = np.asarray(patches.geometry.values, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(
-        np.where(shapely.is_missing(geoms), shapely.Point(), geoms)))
+    """Patch rows sorted along a Hilbert curve (geopandas ``hilbert_distance``); empty last."""
+    geoms = patches.geometry
+    ok = (~(geoms.isna() | geoms.is_empty)).to_numpy()
     key = np.full(len(geoms), np.iinfo(np.int64).max, dtype=np.int64)
     if ok.any():
-        bounds = shapely.bounds(geoms[ok])
-        cx = (bounds[:, 0] + bounds[:, 2]) / 2
-        cy = (bounds[:, 1] + bounds[:, 3]) / 2
-        key[ok] = _hilbert(cx, cy)
+        key[ok] = geoms[ok].hilbert_distance().to_numpy()
     return np.argsort(key, kind="stable")
-
-
-def _hilbert(x, y, level: int = 16) -> np.ndarray:
-    """Hilbert index of points scaled to a 2^level grid over their extent."""
-    side = (1 << level) - 1
-    span_x = max(float(np.ptp(x)), 1e-9)
-    span_y = max(float(np.ptp(y)), 1e-9)
-    xi = ((x - x.min()) / span_x * side).astype(np.int64)
-    yi = ((y - y.min()) / span_y * side).astype(np.int64)
-    d = np.zeros(len(x), dtype=np.int64)
-    s = 1 << (level - 1)
-    while s > 0:
-        rx = (xi & s) > 0
-        ry = (yi & s) > 0
-        d += s * s * ((3 * rx) ^ ry)
-        # rotate the quadrant
-        flip = ~ry
-        swap_x = np.where(flip & rx, side - xi, xi)
-        swap_y = np.where(flip & rx, side - yi, yi)
-        xi, yi = np.where(flip, swap_y, swap_x), np.where(flip, swap_x, swap_y)
-        s >>= 1
-    return d
 
 
 def _merge(results, chunks, n) -> OverlayResult:
