@@ -310,10 +310,16 @@ def _sum_by(values, pi, n) -> np.ndarray:
 
 
 def _lists_by(values, pi, n) -> list:
+    """Distinct values per patch, each patch's in pair order (a loop over patches, not pairs)."""
     out = [[] for _ in range(n)]
-    for p, v in zip(pi.tolist(), values.tolist(), strict=True):
-        if v not in out[p]:
-            out[p].append(v)
+    if len(pi):
+        order = np.argsort(pi, kind="stable")
+        pi, values = np.asarray(pi)[order], np.asarray(values, dtype=object)[order]
+        firsts = ~pd.DataFrame({"p": pi, "v": values}).duplicated().to_numpy()
+        p, v = pi[firsts], values[firsts]
+        starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+        for s, e in zip(starts, np.r_[starts[1:], len(p)], strict=True):
+            out[p[s]] = v[s:e].tolist()
     return out
 
 
