@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 
 from landcheck.area import official_area
+from landcheck.measure import strip_width
 from landcheck.vocab import (
     LANDUSE_GROUPS,
     landuse_group,
@@ -213,15 +214,8 @@ def _patch_base(patches, geoms, crs) -> pd.DataFrame:
     if "type" in facts.columns:
         facts["type_category"] = patch_category(facts["type"])
         facts["type_name"] = patch_type_name(facts["type"])
-    facts["width_m"] = _strip_width(np.where(ok, geoms, None))
+    facts["width_m"] = strip_width(np.where(ok, geoms, None))
     return facts
-
-
-def _strip_width(geoms) -> np.ndarray:
-    """Equivalent-rectangle width (see :func:`landcheck.measure.strip_width`)."""
-    from landcheck.measure import strip_width
-
-    return strip_width(geoms)
 
 
 # ---------------------------------------------------------------- pair machinery
