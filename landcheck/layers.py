@@ -516,32 +516,23 @@ def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, st
 
 
 def _layer_fields(path: Path, layer: str | None, encoding: str | None) -> list[str]:
-    """Field names of one layer, from metadata only."""
-    import pyogrio
+    """Field names of one layer, from metadata only, opened the way the reader opens it
+    (``.gdb.zip``, GeoParquet, shapefile encodings); layer problems worded for the config."""
+    from landcheck.io import layer_fields, list_layers
 
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
-        import pyarrow.parquet as pq
-
-        return [n for n in pq.read_schema(path).names if n != "geometry"]
-    try:
-        names = [name for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises DataSourceError and plain OSErrors
-        raise InputError(f"cannot open {path}: {exc}") from None
-    if layer is None and len(names) > 1:
+    layers = list_layers(path)
+    names = [name for name, _ in layers]
+    spatial = [name for name, gtype in layers if gtype != "None"] or names
+    if layer is None and len(spatial) > 1:
         raise InputError(
-            f"{path.name} has {len(names)} layers; set `layer` to one of: {', '.join(names)}"
+            f"{path.name} has {len(spatial)} layers; set `layer` to one of: {', '.join(names)}"
         )
     if layer is not None and layer not in names:
         raise InputError(
             f"layer {layer!r} not in {path.name}{_suggest(layer, names)}; "
             f"layers there: {', '.join(names)}"
         )
-    if encoding is None and path.suffix.lower() == ".shp":
-        from landcheck.io.encoding import detect_shapefile_encoding
-
-        encoding = detect_shapefile_encoding(path).encoding
-    info = pyogrio.read_info(path, layer=layer, encoding=encoding)
-    return [str(f) for f in info["fields"]]
+    return layer_fields(path, layer=layer, encoding=encoding)
 
 
 def apply_mapping(gdf, spec: LayerSpec):

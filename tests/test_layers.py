@@ -249,3 +249,22 @@ def test_roles_cover_the_design_card():
         "townships",
     ]:
         assert role in ROLES
+
+
+def test_config_accepts_a_zipped_filegdb(county):
+    """Fields are checked through the reader's own opening (here: a FileGDB inside a zip)."""
+    import shutil
+
+    gdb = county / "dltb.gdb"
+    gpd.read_file(county / "layers.gpkg", layer="dltb").to_file(gdb, layer="DLTB",
+                                                               driver="OpenFileGDB")
+    shutil.make_archive(str(county / "dltb.gdb"), "zip", county, "dltb.gdb")
+    shutil.rmtree(gdb)
+    cfg = write(county, """
+        [layers.landuse]
+        path = "dltb.gdb.zip"
+        layer = "DLTB"
+    """)
+    ls = LayerSet.from_config(cfg)
+    assert ls.spec("landuse").fields["class"] == "DLBM"
+    assert ls.read("landuse")["class"].tolist() == ["0101", "0201K"]

@@ -19,7 +19,7 @@ Policies (details in the modules):
 * writes go through a temporary directory beside the target (:mod:`landcheck.io.write`).
 """
 
-from landcheck.io.read import list_layers, read_layer
+from landcheck.io.read import layer_fields, list_layers, read_layer
 from landcheck.io.write import write_layer, write_layers
 
-__all__ = ["list_layers", "read_layer", "write_layer", "write_layers"]
+__all__ = ["layer_fields", "list_layers", "read_layer", "write_layer", "write_layers"]

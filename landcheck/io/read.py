@@ -134,6 +134,19 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         findings.emit(stacklevel=3)
 
 
+def layer_fields(path, /, *, layer=None, encoding=None) -> list[str]:
+    """Field names of one layer, from metadata only (no geometry is read).
+
+    Resolves the source and the layer exactly as :func:`read_layer` does (``.gdb.zip``,
+    single spatial layer, shapefile encodings); raises :class:`LayerReadError` naming what
+    exists when the file or layer is missing. Encoding guesses are not warned about here.
+    """
+    source = open_source(path)
+    layer = resolve_layer(source, layer, list_source_layers(source))
+    text = _decide_text(source, encoding, Findings())
+    return _available_fields(source, layer, text)
+
+
 def _decide_text(source: Source, encoding: str | None, findings: Findings) -> _Text:
     if source.kind == "shp":
         decision = detect_shapefile_encoding(source.path, encoding)
