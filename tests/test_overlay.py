@@ -180,8 +180,8 @@ def test_landuse_groups_k_codes_and_planting():
 
 @pytest.mark.parametrize("segment", [None, 10.0])
 def test_contained_patch_gets_its_own_area(segment):
-    """A large feature (> 64 vertices) takes the prepared containment shortcut: the piece is
-    the patch itself; a small one is intersected — same area either way."""
+    """A patch inside a feature (small or > 64 vertices) takes the prepared containment
+    shortcut: the piece is the patch itself, with the patch's own area, bit for bit."""
     inner = b(10, 10, 20, 20)
     town = b(0, 0, 1000, 1000)
     if segment:
@@ -189,11 +189,62 @@ def test_contained_patch_gets_its_own_area(segment):
         assert shapely.get_num_coordinates(town) > 64
     f = compute_facts(patches(inner), {"town_boundary": frame({"id": ["T"]}, [town])},
                       crs=CRS).facts.iloc[0]
-    if segment:
-        assert f["town_boundary_m2"] == f["area_m2"]
-    else:
-        assert f["town_boundary_m2"] == pytest.approx(f["area_m2"], rel=1e-12)
-    assert f["town_boundary_frac"] == pytest.approx(1.0, rel=1e-12)
+    assert f["town_boundary_m2"] == f["area_m2"]
+    assert f["town_boundary_frac"] == 1.0
+
+
+def test_whole_patch_cover_and_unions_take_the_patch_area_exactly():
+    """One approval contains the patch, another overlaps it: the cover is the patch (no
+    union re-noding its outline), nothing remains, nothing is late-only."""
+    p = patches(b(0, 0, 40, 50))
+    layers = {
+        "approvals": approvals(
+            ("A1", "2023-01-01", b(-5, -5, 45, 55)),
+            ("A2", "2023-02-01", b(20, 20, 60, 30)),
+            ("A3", "2024-02-01", b(30, 0, 70, 50)),
+        ),
+        "permanent_farmland": frame({"id": ["F1", "F2"]}, [b(-5, -5, 30, 55), b(30, -5, 60, 55)]),
+    }
+    f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
+    assert f["approved_m2"] == f["area_m2"] == f["cover_m2"]
+    assert f["approved_late_m2"] == 0.0
+    assert f["remainder_m2"] == 0.0 and f["cut_m"] == 0.0
+    assert f["permanent_farmland_m2"] == pytest.approx(f["area_m2"], rel=1e-9)
+    assert f["approval_ids"] == ["A1", "A2"] and f["approval_late_ids"] == ["A3"]
+
+
+def test_cut_remainder_inside_one_zone_and_on_farmland_only():
+    """The patch lies inside one permanent-farmland polygon and on two farmland parcels;
+    an approval takes a hole out of its middle: the remainder is all on permanent farmland
+    and all on farmland, and the cut is the hole's outline (4 × 10 m)."""
+    p = patches(b(0, 0, 40, 50))
+    layers = {
+        "approvals": approvals(("A1", "2023-01-01", b(10, 10, 20, 20))),
+        "permanent_farmland": frame({"id": ["F1"]}, [b(-5, -5, 45, 55)]),
+        "landuse": frame(
+            {"id": ["1", "2"], "class": ["0101", "0103"]}, [b(-5, -5, 25, 55), b(25, -5, 45, 55)]
+        ),
+    }
+    f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
+    assert f["remainder_m2"] == pytest.approx(oa(b(0, 0, 40, 50)) - oa(b(10, 10, 20, 20)),
+                                              rel=1e-9)
+    assert f["remainder_pf_m2"] == f["remainder_m2"]
+    assert f["remainder_farmland_m2"] == f["remainder_m2"]
+    assert f["cut_m"] == pytest.approx(40.0, abs=1e-9)
+
+
+def test_cut_length_of_a_remainder_cut_twice():
+    """Approvals take a corner square and a strip across the patch: the remainder's cut
+    lines are the corner's two inner edges (10 + 10 m) and the strip's two edges (2 × 40 m),
+    not the parts of its outline on the patch boundary."""
+    p = patches(b(0, 0, 40, 50))
+    layers = {
+        "approvals": approvals(
+            ("A1", "2023-01-01", b(-5, -5, 10, 10)), ("A2", "2023-01-01", b(-5, 30, 45, 35))
+        )
+    }
+    f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
+    assert f["cut_m"] == pytest.approx(100.0, abs=1e-9)
 
 
 def test_few_big_features_are_queried_against_a_tree_of_patches():
