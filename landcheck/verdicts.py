@@ -98,19 +98,19 @@ def _reasons(facts, fired, rules, none, default, run):
     ids = [[] for _ in range(len(facts))]
     zh = [[] for _ in range(len(facts))]
     en = [[] for _ in range(len(facts))]
-    constants = {f"run.{k}": v for k, v in run.items()}
     for r in rules:
         rows = np.flatnonzero(fired[r.id].to_numpy(dtype=bool))
         if not len(rows):
             continue
         # only the facts this rule's reasons name, only for the rows it fired on
         names = [c for c in _placeholders(r) if c in facts.columns]
-        records = facts[names].iloc[rows].to_dict("records") if names else [{}] * len(rows)
-        for i, rec in zip(rows, records, strict=True):
-            rec.update(constants)
+        sub = facts[names].iloc[rows] if names else pd.DataFrame(index=range(len(rows)))
+        texts_zh = r.reasons(sub, run=run, lang="zh")
+        texts_en = r.reasons(sub, run=run, lang="en")
+        for i, t_zh, t_en in zip(rows.tolist(), texts_zh, texts_en, strict=True):
             ids[i].append(r.id)
-            zh[i].append(_reason(r, rec, "zh"))
-            en[i].append(_reason(r, rec, "en"))
+            zh[i].append(t_zh)
+            en[i].append(t_en)
     for i in np.flatnonzero(none):
         ids[i].append(default[0])
         zh[i].append(default[2])
@@ -186,8 +186,3 @@ def _placeholders(rule) -> list[str]:
     """Names used in a rule's reason templates (``{name}``)."""
     found = re.findall(r"\{([^{}]+)\}", rule.reason_zh + rule.reason_en)
     return list(dict.fromkeys(n for n in found if not n.startswith(("param.", "run."))))
-
-
-def _reason(rule, row: dict, lang: str) -> str:
-    """The rule's reason with placeholders filled (:meth:`landcheck.rules.Rule.reason`)."""
-    return rule.reason(row, lang=lang)
