@@ -167,8 +167,11 @@ class LayerSpec:
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     helmert: Mapping[str, Any] | None = None
 
-    def read(self):
-        """Read the file and return it with canonical column names (see :func:`apply_mapping`)."""
+    def read(self, rows=None):
+        """Read the file and return it with canonical column names (see :func:`apply_mapping`).
+
+        ``rows``: only these features (keys from :func:`landcheck.io.read.layer_extent`).
+        """
         from landcheck.io import read_layer
 
         gdf = read_layer(
@@ -181,6 +184,7 @@ class LayerSpec:
             central_meridian=self.central_meridian,
             on_invalid=self.on_invalid,
             id_field=self.fields.get("id"),
+            rows=rows,
         )
         return apply_mapping(gdf, self)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import shapely
 
 from landcheck.errors import (
     CRSWarning,
@@ -39,7 +40,7 @@ from landcheck.io.formats import (
 from landcheck.io.geometry import apply_geometry_policy, check_on_invalid, drop_z, dxf_polygons
 from landcheck.provenance import ATTRS_KEY, SourceInfo, file_sha256
 
-__all__ = ["list_layers", "read_layer"]
+__all__ = ["layer_extent", "list_layers", "read_field", "read_layer"]
 
 USE_ARROW = importlib.util.find_spec("pyarrow") is not None
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -75,7 +76,7 @@ def list_layers(path) -> list[tuple[str, str]]:
 
 def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, central_meridian=None,
                zone_width=3, on_invalid="raise", id_field=None,
-               columns=None) -> geopandas.GeoDataFrame:
+               columns=None, rows=None) -> geopandas.GeoDataFrame:
     """Read one layer, decode its text, decide its CRS and apply the geometry policy.
 
     Parameters
@@ -98,6 +99,10 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         Field whose values name features in messages; must exist, be non-null and unique.
     columns : list of str, optional
         Attribute fields to read (``id_field`` is added when missing).
+    rows : sequence of int, optional
+        Read only these features, in this order: the keys :func:`layer_extent` returns
+        (OGR feature ids; row numbers for GeoParquet). Ids are then checked within these
+        features only. Default: all features.
 
     Returns
     -------
@@ -119,7 +124,7 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         where = source.where(layer)
         text = _decide_text(source, encoding, findings)
         columns = _check_columns(source, layer, text, columns, id_field, where)
-        gdf, driver = _read_frame(source, layer, text, columns, where)
+        gdf, driver = _read_frame(source, layer, text, columns, where, rows)
         gdf = _normalise_geometry(gdf, source, where, findings)
         labels = _check_ids(gdf, id_field, where)
         decision = _decide_crs(gdf, source, layer, crs, (zone, zone_width, central_meridian),
@@ -217,16 +222,21 @@ def _check_columns(source, layer, text, columns, id_field, where) -> list[str] |
     return wanted if columns is not None else None
 
 
-def _read_frame(source, layer, text, columns, where) -> tuple[geopandas.GeoDataFrame, str]:
+def _read_frame(source, layer, text, columns, where,
+                rows=None) -> tuple[geopandas.GeoDataFrame, str]:
     if source.kind == "parquet":
-        return _read_parquet(source, columns), "GeoParquet"
+        return _read_parquet(source, columns, rows), "GeoParquet"
     if text.field_names is not None and columns is not None:
         columns = [text.latin1_names()[n] for n in columns]
     with _gdal_errors(where), _dxf_encoding_override(source, text), _recode_errors(where, text):
         driver = str(pyogrio.read_info(source.gdal_path, layer=layer,
                                        encoding=text.gdal_encoding)["driver"])
-        gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer, encoding=text.gdal_encoding,
-                                     columns=columns, use_arrow=USE_ARROW)
+        if rows is None:
+            gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer,
+                                         encoding=text.gdal_encoding, columns=columns,
+                                         use_arrow=USE_ARROW)
+        else:
+            gdf = _read_fids(source, layer, text, columns, rows, where)
     if not isinstance(gdf, geopandas.GeoDataFrame):
         raise LayerReadError(f"{where}: has no geometry (an attribute table); read it with "
                              f"pyogrio.read_dataframe(..., read_geometry=False)")
@@ -236,13 +246,134 @@ def _read_frame(source, layer, text, columns, where) -> tuple[geopandas.GeoDataF
     return gdf, driver
 
 
-def _read_parquet(source: Source, columns) -> geopandas.GeoDataFrame:
+_ARROW_FID_KINDS = {"gpkg", "shp", "gdb"}
+
+
+def _read_fids(source, layer, text, columns, rows, where) -> geopandas.GeoDataFrame:
+    """Features by OGR id, in the order asked (GDAL returns them in id order)."""
+    wanted = np.asarray(rows, dtype=np.int64)
+    fids = np.unique(wanted)
+    # Arrow reads by id only where they are known to work: GDAL 3.12's FlatGeobuf returns
+    # corrupt geometries (or crashes) for Arrow reads by id when some geometries are null
+    arrow = USE_ARROW and source.kind in _ARROW_FID_KINDS
+    gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer, encoding=text.gdal_encoding,
+                                 columns=columns, use_arrow=arrow, fids=fids,
+                                 fid_as_index=True)
+    got = gdf.index.to_numpy(dtype=np.int64)
+    if len(got) != len(fids) or not np.array_equal(np.sort(got), fids):
+        missing = np.setdiff1d(fids, got)
+        raise LayerReadError(f"{where}: feature id(s) {format_ids(missing.tolist())} not found; "
+                             f"the file changed while it was being read? Run again")
+    pos = pd.Series(np.arange(len(got)), index=got)
+    return gdf.iloc[pos.loc[wanted].to_numpy()].reset_index(drop=True)
+
+
+def _read_parquet(source: Source, columns, rows=None) -> geopandas.GeoDataFrame:
     if columns is not None:
         columns = [*columns, _parquet_schema(source)[1]]
+    if rows is not None:
+        return _read_parquet_rows(source, columns, rows)
     gdf = geopandas.read_parquet(source.path, columns=columns)
     if isinstance(gdf.index, pd.RangeIndex) and gdf.index.start == 0 and gdf.index.step == 1:
         return gdf
     return gdf.reset_index(drop=gdf.index.name is None)
+
+
+def _read_parquet_rows(source: Source, columns, rows) -> geopandas.GeoDataFrame:
+    """Rows of a GeoParquet file by number, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+    import pyproj
+
+    wanted = np.asarray(rows, dtype=np.int64)
+    pf = pq.ParquetFile(source.path)
+    sizes = np.array([pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)],
+                     dtype=np.int64)
+    starts = np.r_[0, np.cumsum(sizes)]
+    if len(wanted) and (wanted.min() < 0 or wanted.max() >= starts[-1]):
+        raise LayerReadError(f"{source.given}: row numbers outside 0..{starts[-1] - 1}")
+    group_of = np.searchsorted(starts, wanted, side="right") - 1
+    groups = np.unique(group_of)
+    table = pf.read_row_groups(groups.tolist(), columns=columns)
+    offset = np.r_[0, np.cumsum(sizes[groups])]  # where each group read starts in `table`
+    table = table.take(offset[np.searchsorted(groups, group_of)] + wanted - starts[group_of])
+    geo = json.loads((pf.schema_arrow.metadata or {}).get(b"geo", b"{}"))
+    name = geo.get("primary_column", "geometry")
+    frame = table.to_pandas()
+    geoms = shapely.from_wkb(frame.pop(name).to_numpy())
+    crs_json = geo.get("columns", {}).get(name, {}).get("crs", "OGC:CRS84")
+    crs = pyproj.CRS.from_json_dict(crs_json) if isinstance(crs_json, dict) else crs_json
+    return geopandas.GeoDataFrame(frame, geometry=geoms, crs=crs).reset_index(drop=True)
+
+
+def read_field(path, field: str, /, *, layer=None, encoding=None) -> pd.Series:
+    """One attribute field of every feature, in file order, without reading geometries.
+
+    The source, layer and text encoding are resolved as :func:`read_layer` does; a missing
+    field raises :class:`InputError` naming the fields there.
+    """
+    source = open_source(path)
+    layer = resolve_layer(source, layer, list_source_layers(source))
+    where = source.where(layer)
+    findings = Findings()
+    text = _decide_text(source, encoding, findings)
+    _check_columns(source, layer, text, [field], None, where)
+    if source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(source.path, columns=[field]).column(0).to_pandas()
+    name = text.latin1_names()[field] if text.field_names is not None else field
+    with _gdal_errors(where), _recode_errors(where, text):
+        frame = pyogrio.read_dataframe(source.gdal_path, layer=layer, read_geometry=False,
+                                       encoding=text.gdal_encoding, columns=[name])
+    if text.field_names is not None:
+        values = frame[name].map(
+            lambda v: v.encode("latin1").decode(text.encoding) if isinstance(v, str) else v)
+        return values.rename(field)
+    return frame[name].rename(field)
+
+
+def layer_extent(path, /, *, layer=None) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and bounding boxes of every feature, without reading attributes or geometries.
+
+    Returns ``(keys, bounds)``: the keys :func:`read_layer` takes as ``rows`` (OGR feature
+    ids; row numbers for GeoParquet) and an ``(n, 4)`` array of ``minx, miny, maxx, maxy``
+    (NaN for a null or empty geometry), in file order. Every feature is listed, with or
+    without geometry.
+    """
+    source = open_source(path)
+    layer = resolve_layer(source, layer, list_source_layers(source))
+    where = source.where(layer)
+    if source.kind == "parquet":
+        return _parquet_extent(source)
+    with _gdal_errors(where):
+        fids, bounds = pyogrio.read_bounds(source.gdal_path, layer=layer)
+        count = int(pyogrio.read_info(source.gdal_path, layer=layer)["features"])
+    bounds = np.asarray(bounds, dtype=float).T.copy()
+    if len(fids) != count:  # a driver that leaves out features without geometry
+        with _gdal_errors(where):
+            every = pyogrio.read_dataframe(source.gdal_path, layer=layer, read_geometry=False,
+                                           columns=[], fid_as_index=True).index.to_numpy()
+        full = np.full((len(every), 4), np.nan)
+        pos = pd.Series(np.arange(len(every)), index=every)
+        full[pos.loc[fids].to_numpy()] = bounds
+        fids, bounds = every, full
+    # GeoPackage stores an empty geometry with a (0, 0, 0, 0) envelope
+    bounds[(bounds == 0).all(axis=1)] = np.nan
+    return np.asarray(fids, dtype=np.int64), bounds
+
+
+def _parquet_extent(source: Source) -> tuple[np.ndarray, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    geometry = _parquet_schema(source)[1]
+    pf = pq.ParquetFile(source.path)
+    parts = []
+    for batch in pf.iter_batches(columns=[geometry], batch_size=65_536):
+        geoms = shapely.from_wkb(batch.column(0).to_numpy(zero_copy_only=False))
+        b = shapely.bounds(geoms)
+        parts.append(b)
+    bounds = np.vstack(parts) if parts else np.empty((0, 4))
+    return np.arange(len(bounds), dtype=np.int64), bounds
 
 
 @contextlib.contextmanager
@@ -388,8 +519,27 @@ def _crs_text(crs) -> str:
     return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
 
 
+#: Digests by file identity (path, sizes, modification times): a file read in chunks is
+#: hashed once, and a changed file is hashed again.
+_SHA256_CACHE: dict[tuple, str] = {}
+
+
 def _sha256(source: Source) -> str:
     """SHA-256 of the file; for a shapefile, of its parts in a fixed order, names included."""
+    path = Path(source.path)
+    files = sorted(q for q in path.parent.iterdir() if q.stem == path.stem) if (
+        source.kind == "shp") else (
+        sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path])
+    key = (source.kind, str(path),
+           tuple((str(q), q.stat().st_size, q.stat().st_mtime_ns) for q in files))
+    if key not in _SHA256_CACHE:
+        if len(_SHA256_CACHE) > 256:
+            _SHA256_CACHE.clear()
+        _SHA256_CACHE[key] = _sha256_uncached(source)
+    return _SHA256_CACHE[key]
+
+
+def _sha256_uncached(source: Source) -> str:
     if source.kind != "shp":
         return file_sha256(source.path)
     h = hashlib.sha256()
