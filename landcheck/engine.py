@@ -22,12 +22,62 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from landcheck.overlay import OverlayResult, compute_facts
 
-__all__ = ["DEFAULT_CHUNK", "default_threads", "facts_in_chunks"]
+__all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "LayerIndex", "default_threads", "facts_in_chunks"]
 
 DEFAULT_CHUNK = 20_000
+#: A chunk gets the reference features within this distance of its patches' bounding box.
+#: Fact providers look around a patch (corridors search ``corridor_search_m``, 50 m by
+#: default); a margin far above any such distance keeps chunked facts identical.
+CHUNK_MARGIN_M = 1_000.0
+
+
+class LayerIndex:
+    """Reference layers with one STRtree each, built once, to cut per-chunk subsets.
+
+    :meth:`around` returns, per role, the features whose bounding box comes within
+    ``margin`` of a box: the only ones a chunk of patches inside that box can touch. The
+    subsets keep the layers' row order and index labels, so facts (ids hit and their
+    order, areas) are the same as against the whole layers, and each chunk builds its
+    trees over a few thousand features instead of the whole province.
+    """
+
+    def __init__(self, layers, *, margin: float = CHUNK_MARGIN_M):
+        self.layers = dict(layers)
+        self.margin = float(margin)
+        self.trees = {}
+        for role, gdf in self.layers.items():
+            if getattr(gdf, "geometry", None) is None or not len(gdf):
+                continue
+            tree = shapely.STRtree(np.asarray(gdf.geometry.values, dtype=object))
+            tree.query(shapely.box(0, 0, 0, 0))  # GEOS builds a tree on first query: do it here
+            self.trees[role] = tree
+
+    def around(self, bounds) -> dict:
+        """Per role, the features near ``bounds`` (minx, miny, maxx, maxy)."""
+        bounds = np.asarray(bounds, dtype=float)
+        if not np.isfinite(bounds).all():
+            return dict(self.layers)
+        m = self.margin
+        box = shapely.box(bounds[0] - m, bounds[1] - m, bounds[2] + m, bounds[3] + m)
+        out = {}
+        for role, gdf in self.layers.items():
+            tree = self.trees.get(role)
+            out[role] = gdf if tree is None else gdf.iloc[np.sort(tree.query(box))]
+        return out
+
+
+def _bounds_of(patches) -> np.ndarray:
+    geoms = np.asarray(patches.geometry.values, dtype=object)
+    b = shapely.bounds(geoms)
+    ok = np.isfinite(b).all(axis=1)
+    if not ok.any():
+        return np.array([np.nan] * 4)
+    b = b[ok]
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
 
 def default_threads() -> int:
@@ -52,15 +102,18 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
     if n_chunks > 1 and threads > 1:
         n_chunks = -(-n_chunks // threads) * threads  # whole rounds: no thread idles at the end
     if n_chunks == 1:
-        return compute_facts(patches, layers, crs=crs, tolerance_m=tolerance_m, params=params)
+        whole = layers.layers if isinstance(layers, LayerIndex) else layers
+        return compute_facts(patches, whole, crs=crs, tolerance_m=tolerance_m, params=params)
     order = _spatial_order(patches)
     chunks = [np.sort(c) for c in np.array_split(order, n_chunks)]
     say = progress or (lambda msg: None)
     done = [0]
+    index = layers if isinstance(layers, LayerIndex) else LayerIndex(layers)
 
     def one(rows):
         part = patches.iloc[rows].reset_index(drop=True)
-        result = compute_facts(part, layers, crs=crs, tolerance_m=tolerance_m, params=params)
+        near = index.around(_bounds_of(part))
+        result = compute_facts(part, near, crs=crs, tolerance_m=tolerance_m, params=params)
         done[0] += 1
         say(f"overlay: chunk {done[0]}/{len(chunks)} ({len(rows)} patches)")
         return result

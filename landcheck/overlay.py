@@ -204,7 +204,9 @@ def _patch_base(patches, geoms, crs) -> pd.DataFrame:
     facts = pd.DataFrame(index=pd.RangeIndex(n))
     for col in ("id", "township", "type", "class", "approval", "level", "note"):
         if col in patches.columns:
-            facts[col] = patches[col].astype("string").to_numpy()
+            # the same text dtype however the patches are chunked (a chunk where the field
+            # is all null must not turn it into plain objects)
+            facts[col] = pd.array(patches[col].astype("string").to_numpy(), dtype="str")
     for col in ("before", "after", "issued"):
         if col in patches.columns:
             facts[col] = pd.to_datetime(patches[col].to_numpy(), errors="coerce")

@@ -130,6 +130,10 @@ def _measure(work, patches, facts, layers, crs, params, cols, excess) -> None:
                                                distance=float(params["corridor_search_m"]))
     if not len(pi):
         return
+    # pairs in (patch, corridor) order, not the tree's: the same whatever subset of the
+    # corridors a chunk was given, so unions and lists do not depend on the chunking
+    o = np.lexsort((ki, pi))
+    pi, ki = pi[o], ki[o]
     belts, pj = np.unique(pi, return_inverse=True)  # pj: belt position of each pair
     sel, ci = rows[belts], keep[ki]  # patch rows of the belts; corridor of each pair
     geoms, m = work[sel], len(belts)
