@@ -95,6 +95,7 @@ def screen(
     engine: str = "local",
     scheduler: str | None = None,
     shared_dir=None,
+    partition: str = "tiles",
     progress: Callable[[str], None] | None = None,
 ) -> ScreenResult:
     """Screen change patches against reference layers with a rule pack.
@@ -131,9 +132,14 @@ def screen(
         or a scheduler address such as ``"tcp://10.0.0.5:8786"``.
     shared_dir : path, optional
         With ``engine="dask"``: a folder every worker can read, for the reference layers.
+    partition : {"tiles", "township"}
+        With ``engine="dask"``: one task per spatial tile of ``chunk_size`` patches, or per
+        township (admin unit; large ones cut into tiles). See ``docs/dask.md``.
+    progress : callable, optional
+        Called with a short message per step and per chunk (the CLI prints them to stderr).
     """
     t0 = time.perf_counter()
-    _check_engine(engine, scheduler, shared_dir, threads, chunk_size)
+    _check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition)
     say = progress or (lambda msg: log.info(msg))
     full = load_rules(rules, overrides=overrides, families=families)
     pack = full.for_subject("patches")
@@ -145,7 +151,7 @@ def screen(
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
     overlay = _facts(patch_gdf, ref, crs_decision.crs, tol, _family_params(full), engine,
                      threads=threads, chunk_size=chunk_size, scheduler=scheduler,
-                     shared_dir=shared_dir, progress=say)
+                     shared_dir=shared_dir, partition=partition, progress=say)
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(overlay.facts, run=run)
@@ -246,19 +252,22 @@ def _transform(patch_gdf, ref, layerset, crs):
     return patches, out
 
 
-def _check_engine(engine, scheduler, shared_dir, threads, chunk_size) -> None:
+def _check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition="tiles") -> None:
     """Engine options are checked before anything is read."""
     if engine not in ("local", "dask"):
         raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
-    if engine == "local" and (scheduler is not None or shared_dir is not None):
-        raise TypeError("scheduler and shared_dir apply to engine='dask' only")
+    if engine == "local" and (scheduler is not None or shared_dir is not None
+                              or partition != "tiles"):
+        raise TypeError("scheduler, shared_dir and partition apply to engine='dask' only")
+    if partition not in ("tiles", "township"):
+        raise ValueError(f"partition must be 'tiles' or 'township', got {partition!r}")
     for name, value in (("threads", threads), ("chunk_size", chunk_size)):
         if value is not None and int(value) < 1:
             raise ValueError(f"threads and chunk_size must be ≥ 1, got {name}={value}")
 
 
 def _facts(patches, ref, crs, tol, params, engine, *, threads, chunk_size, scheduler, shared_dir,
-           progress):
+           partition, progress):
     if engine == "local":
         return facts_in_chunks(patches, ref, crs=crs, tolerance_m=tol, params=params,
                                threads=threads, chunk_size=chunk_size, progress=progress)
@@ -267,7 +276,7 @@ def _facts(patches, ref, crs, tol, params, engine, *, threads, chunk_size, sched
 
         return facts_on_dask(patches, ref, crs=crs, tolerance_m=tol, params=params,
                              scheduler=scheduler, chunk_size=chunk_size, shared_dir=shared_dir,
-                             progress=progress)
+                             partition=partition, progress=progress)
     raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")  # _check_engine
 
 

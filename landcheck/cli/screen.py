@@ -40,6 +40,11 @@ from landcheck.cli.options import (
 @click.option("--scheduler", help="dask: local:N, or a scheduler address tcp://HOST:8786.")
 @click.option("--shared-dir", type=click.Path(file_okay=False, path_type=Path),
               help="dask: folder all workers can read, for the reference layers.")
+@click.option("--partition", type=click.Choice(["tiles", "township"]), default="tiles",
+              show_default=True, help="dask: one task per spatial tile or per township.")
+@click.option("--stream", is_flag=True,
+              help="Province scale: read the patches and write the GeoPackage chunk by chunk "
+                   "(flat memory; chunks of --chunk-size, default 50000; no --xlsx).")
 @output_opt
 @xlsx_opt
 @overwrite_opt
@@ -47,8 +52,8 @@ from landcheck.cli.options import (
               help="Exit with status 3 when illegal patches are found (for scripts).")
 @click.pass_context
 def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-               threads, chunk_size, engine, scheduler, shared_dir, output, xlsx, overwrite,
-               fail_on_illegal):
+               threads, chunk_size, engine, scheduler, shared_dir, partition, stream, output,
+               xlsx, overwrite, fail_on_illegal):
     """Screen change patches: one verdict per patch with reasons and split areas.
 
     PATCHES is the patch file of the round; without it, the [patches] file of the
@@ -59,10 +64,17 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
       landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg
       landcheck screen round3.gpkg --layers county.toml --set legality.sliver_m2=5 \\
           -o r3.gpkg --xlsx r3.xlsx --as-of 2023-09-30
+      landcheck screen province.gpkg --layers province.toml --stream -o province_out.gpkg
     """
+    if stream:
+        _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
+                threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal)
+        return
     from landcheck.layers import LayerSet
     from landcheck.screen import screen
 
+    if engine != "dask" and (scheduler or shared_dir or partition != "tiles"):
+        raise click.UsageError("--scheduler, --shared-dir and --partition need --engine dask")
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
@@ -74,7 +86,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
                         overrides=parse_sets(sets), families=list(families) or None,
                         working_crs=working_crs, reference_date=as_of, threads=threads,
                         chunk_size=chunk_size, engine=engine, scheduler=scheduler,
-                        shared_dir=shared_dir, progress=say)
+                        shared_dir=shared_dir, partition=partition, progress=say)
         result.to_gpkg(output, overwrite=overwrite)
         say(f"wrote {output}")
         if xlsx:
@@ -82,6 +94,35 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
             say(f"wrote {xlsx}")
     click.echo(summary_line(result))
     if fail_on_illegal and (result.verdicts["verdict"] == "illegal").any():
+        ctx.exit(EXIT_ILLEGAL)
+
+
+def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
+            threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal):
+    from landcheck.layers import LayerSet
+    from landcheck.stream import screen_to_gpkg
+
+    if xlsx:
+        raise click.UsageError("--stream writes the GeoPackage only (an Excel sheet holds "
+                               "1,048,576 rows at most); drop --xlsx")
+    if engine != "local":
+        raise click.UsageError("--stream runs on the local engine; drop --engine dask")
+    if patch_layer and patches is None:
+        raise click.UsageError("--patch-layer needs PATCHES")
+    refuse_existing([output], overwrite)
+    say = progress(ctx)
+    with cli_errors(ctx):
+        layerset = LayerSet.from_config(layers)
+        spec = layerset.patch_spec(patches, layer=patch_layer) if patches else None
+        summary = screen_to_gpkg(spec, layerset, output, rules, overrides=parse_sets(sets),
+                                 families=list(families) or None, working_crs=working_crs,
+                                 reference_date=as_of, threads=threads, chunk_size=chunk_size,
+                                 overwrite=overwrite, progress=say)
+    parts = ", ".join(f"{k} {summary.counts.get(k, 0)}"
+                      for k in ("illegal", "needs_review", "legal", "other"))
+    click.echo(f"{summary.patches} features: {parts} ({summary.chunks} chunks, "
+               f"{summary.seconds:.1f} s)")
+    if fail_on_illegal and summary.counts.get("illegal", 0):
         ctx.exit(EXIT_ILLEGAL)
 
 
