@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -37,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import synth  # noqa: E402
+from run import _cpu_busy_s  # noqa: E402
 
 CRS = synth.CRS
 TOLERANCE_M = 0.1
@@ -185,66 +185,13 @@ def run_one(name: str, data: Path, chunk_size: int, out: Path) -> None:
 
 
 def machine_info() -> dict:
+    """The overlay benchmark's machine facts, plus the version of distributed."""
     import distributed
-    import geopandas
-    import pandas
-    import pyarrow
-    import shapely
+    from run import machine_info as base
 
-    import landcheck
-
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    git = subprocess.run(
-        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    dirty = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(HERE.parent),
-            "status",
-            "--porcelain",
-            "--untracked-files=no",
-            "--",
-            "landcheck",
-        ],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    versions = {
-        "python": platform.python_version(),
-        "landcheck": landcheck.__version__,
-        "distributed": distributed.__version__,
-        "shapely": shapely.__version__,
-        "GEOS": shapely.geos_version_string,
-        "geopandas": geopandas.__version__,
-        "pandas": pandas.__version__,
-        "pyarrow": pyarrow.__version__,
-    }
-    return {
-        "cpu": cpu,
-        "nproc": nproc,
-        "ram_gib": round(mem_kb / 2**20, 1),
-        "kernel": platform.release(),
-        "versions": versions,
-        "commit": (git or "?") + (" with local changes to landcheck/" if dirty else ""),
-    }
-
-
-def _cpu_busy_s() -> float:
-    """Busy CPU seconds of the whole machine so far (all cores, from /proc/stat)."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    info = base()
+    info["versions"]["distributed"] = distributed.__version__
+    return info
 
 
 def _own_cpu_s() -> float:
