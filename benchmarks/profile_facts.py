@@ -80,7 +80,7 @@ def _by_caller(target, patches, layers):
             v = acc[("STRtree.query", where)]
             v[0] += time.perf_counter() - t0
             v[1] += 1
-            v[2] += len(geometry)
+            v[2] += len(geometry) if hasattr(geometry, "__len__") else 1
             return res
 
     try:

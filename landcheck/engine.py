@@ -53,7 +53,7 @@ class LayerIndex:
             if getattr(gdf, "geometry", None) is None or not len(gdf):
                 continue
             tree = shapely.STRtree(np.asarray(gdf.geometry.values, dtype=object))
-            tree.query(shapely.box(0, 0, 0, 0))  # GEOS builds a tree on first query: do it here
+            tree.query(np.array([shapely.box(0, 0, 0, 0)]))  # GEOS builds on first query: now
             self.trees[role] = tree
 
     def around(self, bounds) -> dict:

@@ -364,3 +364,36 @@ def test_features_that_only_touch_are_not_hits():
     assert facts["approval_late_ids"].tolist() == [[], []]
     assert facts["permanent_farmland_n"].tolist() == [0, 0]
     assert facts.loc[1, "remainder_m2"] == pytest.approx(oa(b(20, 0, 30, 10)), rel=1e-9)
+
+
+def test_garbage_collector_is_paused_only_while_facts_are_computed(monkeypatch):
+    import gc
+
+    import landcheck.overlay as ov
+
+    seen = []
+    real = ov._patch_base
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(ov, "_patch_base", spy)
+    assert gc.isenabled()
+    compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ov, "_patch_base", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+    assert gc.isenabled()
+    gc.disable()  # a caller that runs without the collector keeps it off
+    try:
+        monkeypatch.setattr(ov, "_patch_base", real)
+        compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

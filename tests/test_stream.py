@@ -46,8 +46,14 @@ def _sorted(frame, layer):
 
 
 def _patch_copy(tmp_path, suffix) -> Path:
-    """The county's patch layer (raw fields, GBK-safe) copied into another format."""
+    """The county's patch layer (raw fields, Chinese text) copied into another format; the
+    shapefile ``.gbk.shp`` in GBK with a ``.cpg``, ``.shp`` in UTF-8."""
     raw = pyogrio.read_dataframe(SAMPLES / "county" / "patches.gpkg", layer="patches_2023q3")
+    if suffix == ".gbk.shp":
+        path = tmp_path / "patches_gbk.shp"
+        pyogrio.write_dataframe(raw, path, encoding="GBK")
+        path.with_suffix(".cpg").write_text("GBK", encoding="ascii")
+        return path
     path = tmp_path / f"patches{suffix}"
     if suffix == ".parquet":
         raw.to_parquet(path, row_group_size=50)  # several row groups: rows read by group
@@ -74,7 +80,7 @@ def test_streamed_output_equals_the_in_memory_run(tmp_path, in_memory, chunk_siz
     assert not list(tmp_path.glob(".*"))  # no staging folder left
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".parquet", ".fgb"])
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".gbk.shp", ".parquet", ".fgb"])
 def test_every_patch_format_streams_to_the_same_verdicts(tmp_path, in_memory, suffix):
     layerset = LayerSet.from_config(CONFIG)
     spec = layerset.patch_spec(_patch_copy(tmp_path, suffix))
