@@ -102,10 +102,11 @@ def screen(
 
     Parameters
     ----------
-    patches : path, GeoDataFrame or None
+    patches : path, LayerSpec, GeoDataFrame or None
         The patch layer. A path is read with the layer set's ``[patches]`` options and
-        field mapping; ``None`` takes the patch file named in the layer set; a
-        GeoDataFrame must already have canonical columns (``id``, ``type``, ``after`` …).
+        field mapping (a spec from :meth:`LayerSet.patch_spec` also names the layer);
+        ``None`` takes the patch file named in the layer set; a GeoDataFrame must already
+        have canonical columns (``id``, ``type``, ``after`` …).
     layers : LayerSet, path to a TOML layer config, or dict of role → GeoDataFrame
     rules : str, path or RulePack
         Built-in pack name (``"city2023"``) or a TOML pack file.
@@ -192,10 +193,12 @@ def _read_inputs(patches, layerset, say):
         if not isinstance(patches, gpd.GeoDataFrame):
             raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
         return _check_patch_frame(patches), ref
+    from landcheck.layers import LayerSpec
+
     if isinstance(patches, gpd.GeoDataFrame):
         patch_gdf = _check_patch_frame(patches)
     else:
-        spec = layerset.patch_spec(patches)
+        spec = patches if isinstance(patches, LayerSpec) else layerset.patch_spec(patches)
         say(f"reading patches {spec.path}")
         patch_gdf = spec.read()
     ref = {}

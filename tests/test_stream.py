@@ -187,3 +187,19 @@ def test_missing_feature_id_is_an_error(tmp_path):
     pyogrio.write_dataframe(_frame(3), path)
     with pytest.raises(LayerReadError, match="not found"):
         read_layer(path, rows=[1, 99])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_patch_layer_option_picks_the_layer(tmp_path, stream):
+    """A round delivered as one layer of a multi-layer GeoPackage: --patch-layer names it,
+    in memory and streamed."""
+    raw = pyogrio.read_dataframe(SAMPLES / "county" / "patches.gpkg", layer="patches_2023q3")
+    path = tmp_path / "rounds.gpkg"
+    pyogrio.write_dataframe(raw.iloc[:10], path, layer="round2")
+    pyogrio.write_dataframe(raw, path, layer="round3")
+    out = tmp_path / "o.gpkg"
+    args = ["screen", str(path), "--layers", str(CONFIG), "--as-of", AS_OF,
+            "--patch-layer", "round3", "-o", str(out)] + (["--stream"] if stream else [])
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(pyogrio.read_dataframe(out, layer="verdicts", read_geometry=False)) == 302

@@ -82,7 +82,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         if patch_layer and patches is None:
             raise click.UsageError("--patch-layer needs PATCHES")
         source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
-        result = screen(source.path if source else None, layerset, rules,
+        result = screen(source, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
                         working_crs=working_crs, reference_date=as_of, threads=threads,
                         chunk_size=chunk_size, engine=engine, scheduler=scheduler,
