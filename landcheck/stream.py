@@ -234,10 +234,20 @@ def _check_output(output, overwrite) -> Path:
     return target
 
 
+#: Patch sources that can be read by feature id or row number.
+STREAMABLE_KINDS = ("gpkg", "shp", "gdb", "gdbzip", "fgb", "geojson", "parquet")
+
+
 def _patch_order(spec, say):
     """Keys of every patch in Hilbert order of their box centres; ids checked file-wide."""
+    from landcheck.io.formats import open_source
     from landcheck.io.read import _check_ids
 
+    kind = open_source(spec.path).kind
+    if kind not in STREAMABLE_KINDS:
+        raise InputError(f"{spec.path}: a {kind.upper()} patch file cannot be streamed (its "
+                         f"features are converted as a whole); convert it to a GeoPackage, or "
+                         f"screen it without --stream")
     say(f"indexing patches {spec.path}")
     keys, bounds = layer_extent(spec.path, layer=spec.layer)
     id_field = spec.fields.get("id")

@@ -203,3 +203,16 @@ def test_patch_layer_option_picks_the_layer(tmp_path, stream):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert len(pyogrio.read_dataframe(out, layer="verdicts", read_geometry=False)) == 302
+
+
+def test_formats_that_cannot_be_read_by_id_are_refused(tmp_path):
+    from landcheck.errors import InputError
+
+    path = tmp_path / "round.kml"
+    gdf = _frame(2).to_crs("EPSG:4326")
+    pyogrio.write_dataframe(gdf, path, driver="KML")
+    from landcheck.layers import LayerSpec
+
+    spec = LayerSpec(role="patches", path=path, fields={"id": "id"})
+    with pytest.raises(InputError, match="cannot be streamed.*GeoPackage"):
+        screen_to_gpkg(spec, LayerSet.from_config(CONFIG), tmp_path / "o.gpkg")
