@@ -10,7 +10,8 @@ instead, which gives the same verdicts but never holds more than one chunk of pa
    are checked for blanks and duplicates across the whole file;
 3. the patches are ordered along a Hilbert curve of their box centres and cut into chunks
    of ``chunk_size``; each chunk is read by feature id (GeoPackage, shapefile, FileGDB,
-   FlatGeobuf …; GeoParquet by row number, reading only the row groups that hold them);
+   FlatGeobuf, GeoJSON; GeoParquet by row number, reading only the row groups that hold
+   them; KML, KMZ and DXF, converted as a whole, are refused);
 4. each chunk is transformed into the working CRS, measured against the features of the
    reference layers near it (:class:`landcheck.engine.LayerIndex`) on ``threads`` threads,
    judged, and its verdicts and fragments are appended to a GeoPackage being written beside
