@@ -21,9 +21,10 @@ instead, which gives the same verdicts but never holds more than one chunk of pa
 
 Peak memory is the reference layers plus one chunk; time grows linearly with the patches.
 The output has the layers :meth:`landcheck.ScreenResult.to_gpkg` writes (``verdicts``,
-``fragments``, ``metadata``), with rows in chunk order (spatial), not file order; the
-Excel ledger is not written (a sheet holds at most 1,048,576 rows): open the GeoPackage,
-or screen a county at a time for ledgers.
+``fragments``, ``metadata``), with rows in chunk order (spatial), not file order. With
+``xlsx=`` the ledger's summary sheet is written too (by verdict, rule and township, summed
+over the chunks); the per-township patch sheets are not (a sheet holds at most 1,048,576
+rows): the GeoPackage holds every patch.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def screen_to_gpkg(
     reference_date=None,
     threads: int | None = None,
     chunk_size: int | None = None,
+    xlsx=None,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> StreamSummary:
@@ -103,8 +105,12 @@ def screen_to_gpkg(
         The ``.gpkg`` to write (layers ``verdicts``, ``fragments``, ``metadata``).
     chunk_size : int, optional
         Patches per chunk (default 50,000); memory grows with it, not with the file.
+    xlsx : path, optional
+        Also write the ledger's summary sheet (by verdict, by rule, by township, in m² and
+        亩), summed chunk by chunk. A province has too many patches for the per-township
+        patch sheets of :meth:`landcheck.ScreenResult.to_xlsx`; the GeoPackage holds them.
     overwrite : bool
-        Replace an existing output.
+        Replace existing outputs.
     """
     from landcheck.screen import (
         _as_date,
@@ -125,6 +131,7 @@ def screen_to_gpkg(
     if threads < 1 or chunk_size < 1:
         raise ValueError(f"threads and chunk_size must be ≥ 1, got {threads}, {chunk_size}")
     target = _check_output(output, overwrite)
+    xlsx_target = _check_xlsx(xlsx, overwrite) if xlsx is not None else None
     full = load_rules(rules, overrides=overrides, families=families)
     pack = full.for_subject("patches")
     layerset = _as_layerset(layers)
@@ -159,6 +166,7 @@ def screen_to_gpkg(
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     counts: dict[str, int] = {}
     areas: dict[str, float] = {}
+    sums = _Sums(pack) if xlsx_target is not None else None
     done = 0
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
         f"({threads} threads, {crs_decision.label()})")
@@ -185,6 +193,8 @@ def screen_to_gpkg(
                 counts[str(v)] = counts.get(str(v), 0) + int(n)
             for col in ("legal_m2", "illegal_m2", "review_m2", "other_m2"):
                 areas[col] = areas.get(col, 0.0) + float(verdicts[col].sum())
+            if sums is not None:
+                sums.add(verdicts)
             done += len(gdf)
             say(f"chunk {i + 1}/{len(chunks)}: {len(gdf)} patches in "
                 f"{time.perf_counter() - tc:.1f} s ({done}/{len(keys)}, "
@@ -197,6 +207,9 @@ def screen_to_gpkg(
         prov["streamed"] = {"chunks": len(chunks), "chunk_size": chunk_size,
                             "patches": len(keys)}
         _append(tmp, "metadata", _metadata(prov))
+        if sums is not None:  # before the GeoPackage is moved in: a failure leaves neither
+            sums.write(xlsx_target, prov, overwrite)
+            say(f"wrote {xlsx_target}")
     seconds = time.perf_counter() - t0
     say(f"done: {len(keys)} patches in {seconds:.1f} s → {target}")
     return StreamSummary(path=target, patches=len(keys), chunks=len(chunks), counts=counts,
@@ -219,6 +232,53 @@ def _staged(target: Path):
         os.replace(staged, target)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+class _Sums:
+    """The ledger's summary tables, summed chunk by chunk (counts and m² are additive)."""
+
+    def __init__(self, pack):
+        self.pack = pack
+        self.by_verdict = None
+        self.by_rule = None
+        self.by_township = []
+
+    def add(self, verdicts) -> None:
+        from landcheck.report.tables import rule_sums, township_sums, verdict_sums
+
+        v, r = verdict_sums(verdicts), rule_sums(verdicts, self.pack)
+        self.by_verdict = v if self.by_verdict is None else self.by_verdict + v
+        self.by_rule = r if self.by_rule is None else self.by_rule + r
+        self.by_township.append(township_sums(verdicts))
+
+    def write(self, path, provenance, overwrite) -> None:
+        from landcheck.report.ledger import write_summary_ledger
+        from landcheck.report.tables import (
+            finish_rule_summary,
+            finish_township_summary,
+            finish_verdict_summary,
+        )
+
+        write_summary_ledger(
+            path, pack=self.pack, provenance=provenance,
+            by_verdict=finish_verdict_summary(self.by_verdict),
+            by_rule=finish_rule_summary(self.by_rule, self.pack),
+            by_township=finish_township_summary(pd.concat(self.by_township)),
+            overwrite=overwrite)
+
+
+def _check_xlsx(xlsx, overwrite) -> Path:
+    from landcheck.errors import OutputExistsError
+
+    target = Path(os.fspath(xlsx)).expanduser().absolute()
+    if target.suffix.lower() != ".xlsx":
+        raise InputError(f"{target}: the ledger is an Excel workbook; name it *.xlsx")
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target} exists; pass overwrite=True (CLI: --overwrite) "
+                                f"to replace it")
+    if not target.parent.is_dir():
+        raise WriteError(f"{target}: folder {target.parent} does not exist; create it")
+    return target
 
 
 def _check_output(output, overwrite) -> Path:

@@ -142,9 +142,35 @@ def test_cli_stream(tmp_path):
     assert res.exit_code == 0, res.output
     assert "302 features: illegal 95, needs_review 19, legal 58, other 130 (4 chunks" in res.output
     assert "chunk 4/4" in res.output
-    res = CliRunner().invoke(cli, ["screen", "--layers", str(CONFIG), "--stream", "-o",
-                                   str(tmp_path / "t.gpkg"), "--xlsx", str(tmp_path / "t.xlsx")])
-    assert res.exit_code != 0 and "--xlsx" in res.output
+
+
+def test_streamed_summary_ledger_equals_the_in_memory_ledgers_summary(tmp_path):
+    """Counts and areas summed over chunks give the in-memory ledger's summary sheet, cell
+    for cell; the streamed workbook has no per-township patch sheets."""
+    import openpyxl
+
+    mem = tmp_path / "m.xlsx"
+    screen(None, CONFIG, reference_date=AS_OF).to_xlsx(mem)
+    out, xlsx = tmp_path / "s.gpkg", tmp_path / "s.xlsx"
+    res = CliRunner().invoke(cli, ["screen", "--layers", str(CONFIG), "--as-of", AS_OF,
+                                   "--stream", "--chunk-size", "40", "-o", str(out),
+                                   "--xlsx", str(xlsx)])
+    assert res.exit_code == 0, res.output
+
+    def cells(path):
+        book = openpyxl.load_workbook(path, read_only=True)
+        return book.sheetnames, [list(r) for r in book["汇总 Summary"].iter_rows(values_only=True)]
+
+    names_mem, rows_mem = cells(mem)
+    names_s, rows_s = cells(xlsx)
+    assert names_s == ["汇总 Summary"] and len(names_mem) > 1
+    assert len(rows_s) == len(rows_mem)
+    for row_s, row_mem in zip(rows_s, rows_mem, strict=True):
+        for a, b in zip(row_s, row_mem, strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                assert a == pytest.approx(b, rel=1e-12, abs=1e-9)  # sums in another order
+            else:
+                assert a == b
 
 
 # ------------------------------------------------------------------ the chunked reader

@@ -44,7 +44,8 @@ from landcheck.cli.options import (
               show_default=True, help="dask: one task per spatial tile or per township.")
 @click.option("--stream", is_flag=True,
               help="Province scale: read the patches and write the GeoPackage chunk by chunk "
-                   "(flat memory; chunks of --chunk-size, default 50000; no --xlsx).")
+                   "(flat memory; chunks of --chunk-size, default 50000); --xlsx then holds "
+                   "the summary sheet only.")
 @output_opt
 @xlsx_opt
 @overwrite_opt
@@ -102,14 +103,11 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
     from landcheck.layers import LayerSet
     from landcheck.stream import screen_to_gpkg
 
-    if xlsx:
-        raise click.UsageError("--stream writes the GeoPackage only (an Excel sheet holds "
-                               "1,048,576 rows at most); drop --xlsx")
     if engine != "local":
         raise click.UsageError("--stream runs on the local engine; drop --engine dask")
     if patch_layer and patches is None:
         raise click.UsageError("--patch-layer needs PATCHES")
-    refuse_existing([output], overwrite)
+    refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
         layerset = LayerSet.from_config(layers)
@@ -117,7 +115,7 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
         summary = screen_to_gpkg(spec, layerset, output, rules, overrides=parse_sets(sets),
                                  families=list(families) or None, working_crs=working_crs,
                                  reference_date=as_of, threads=threads, chunk_size=chunk_size,
-                                 overwrite=overwrite, progress=say)
+                                 xlsx=xlsx, overwrite=overwrite, progress=say)
     parts = ", ".join(f"{k} {summary.counts.get(k, 0)}"
                       for k in ("illegal", "needs_review", "legal", "other"))
     click.echo(f"{summary.patches} features: {parts} ({summary.chunks} chunks, "

@@ -11,7 +11,7 @@ from landcheck.area import m2_to_mu
 from landcheck.io.atomic import atomic_file
 from landcheck.report.tables import VERDICT_ZH, rule_summary, township_summary, verdict_summary
 
-__all__ = ["LEDGER_COLUMNS", "write_ledger"]
+__all__ = ["LEDGER_COLUMNS", "write_ledger", "write_summary_ledger"]
 
 #: Ledger columns: (source column, Chinese header). Areas are shown in 亩 with 2 decimals.
 LEDGER_COLUMNS = (
@@ -101,18 +101,32 @@ def _township_key(verdicts):
 
 
 def _write_summary(xw, verdicts, result) -> None:
+    _write_summary_tables(xw, result.pack, result.provenance, verdict_summary(verdicts),
+                          rule_summary(verdicts, result.pack), township_summary(verdicts))
+
+
+def write_summary_ledger(path, *, pack, provenance, by_verdict, by_rule, by_township,
+                         overwrite: bool = False):
+    """The ledger's summary sheet alone, from finished summary tables (a streamed province
+    run has too many patches for per-township patch sheets); written atomically."""
+    with atomic_file(path, overwrite=overwrite) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township)
+    return path
+
+
+def _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township) -> None:
     sheet = "汇总 Summary"
     row = 0
-    pack = result.pack
     head = pd.DataFrame({"项目 (item)": ["规则包 (rule pack)", "参考日期 (reference date)",
                                        "工作坐标系 (working CRS)"],
                          "值 (value)": [f"{pack.name} {pack.version}",
-                                       result.provenance["reference_date"],
-                                       result.provenance["working_crs"]]})
+                                       provenance["reference_date"],
+                                       provenance["working_crs"]]})
     for title, table in (("说明 About", head),
-                         ("按判定结果 By verdict", _present(verdict_summary(verdicts))),
-                         ("按规则 By rule", _present(rule_summary(verdicts, pack))),
-                         ("按乡镇 By township", _present(township_summary(verdicts)))):
+                         ("按判定结果 By verdict", _present(by_verdict)),
+                         ("按规则 By rule", _present(by_rule)),
+                         ("按乡镇 By township", _present(by_township))):
         pd.DataFrame({title: []}).to_excel(xw, sheet_name=sheet, startrow=row, index=False)
         table.to_excel(xw, sheet_name=sheet, startrow=row + 1, index=False)
         row += len(table) + 4

@@ -8,7 +8,18 @@ import pandas as pd
 
 from landcheck.area import m2_to_mu
 
-__all__ = ["VERDICT_ZH", "rule_summary", "township_summary", "verdict_summary"]
+__all__ = [
+    "VERDICT_ZH",
+    "finish_rule_summary",
+    "finish_township_summary",
+    "finish_verdict_summary",
+    "rule_summary",
+    "rule_sums",
+    "township_summary",
+    "township_sums",
+    "verdict_summary",
+    "verdict_sums",
+]
 
 VERDICT_ZH = {"illegal": "违法", "needs_review": "待核实", "legal": "合法", "other": "其他"}
 _ORDER = list(VERDICT_ZH)
@@ -24,8 +35,19 @@ def _with_mu(df: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Count and areas per verdict, in the order illegal, needs_review, legal, other, total."""
+    return finish_verdict_summary(verdict_sums(verdicts))
+
+
+def verdict_sums(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Additive part of :func:`verdict_summary`: patches and m² per verdict (sum over chunks,
+    then :func:`finish_verdict_summary`)."""
     g = verdicts.groupby("verdict")[list(_AREAS)].sum().reindex(_ORDER, fill_value=0.0)
     g.insert(0, "patches", verdicts["verdict"].value_counts().reindex(_ORDER, fill_value=0))
+    return g
+
+
+def finish_verdict_summary(sums: pd.DataFrame) -> pd.DataFrame:
+    g = sums.copy()
     g.loc["total"] = g.sum()
     g = g.reset_index().rename(columns={"index": "verdict"})
     g.insert(1, "verdict_zh", g["verdict"].map({**VERDICT_ZH, "total": "合计"}))
@@ -34,18 +56,37 @@ def verdict_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 def rule_summary(verdicts: pd.DataFrame, pack) -> pd.DataFrame:
     """Per rule: how many patches it fired on and their total area."""
-    rows = []
+    return finish_rule_summary(rule_sums(verdicts, pack), pack)
+
+
+def rule_sums(verdicts: pd.DataFrame, pack) -> pd.DataFrame:
+    """Additive part of :func:`rule_summary`: patches and m² per rule id."""
     exploded = verdicts[["rules", "area_m2"]].explode("rules")
+    g = exploded.groupby("rules")["area_m2"].agg(["size", "sum"])
+    ids = [rule.id for rule in pack.rules]
+    g = g.reindex(ids, fill_value=0)
+    return pd.DataFrame({"patches": g["size"].astype(int), "area_m2": g["sum"].astype(float)},
+                        index=pd.Index(ids, name="rule"))
+
+
+def finish_rule_summary(sums: pd.DataFrame, pack) -> pd.DataFrame:
+    rows = []
     for rule in pack.rules:
-        hit = exploded[exploded["rules"] == rule.id]
         rows.append({"rule": rule.id, "verdict": rule.verdict,
                      "reason_zh": re.sub(r"\{[^{}]*\}", "…", rule.reason_zh),
-                     "patches": len(hit), "area_m2": float(hit["area_m2"].sum())})
+                     "patches": int(sums.loc[rule.id, "patches"]),
+                     "area_m2": float(sums.loc[rule.id, "area_m2"])})
     return _with_mu(pd.DataFrame(rows))
 
 
 def township_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Per township: patches and areas by verdict."""
+    return finish_township_summary(township_sums(verdicts))
+
+
+def township_sums(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Additive part of :func:`township_summary` (indexed by township; concatenate chunks and
+    pass them to :func:`finish_township_summary`)."""
     key = verdicts["township"].fillna("(未填)") if "township" in verdicts else "(未填)"
     df = verdicts.assign(_t=key)
     counts = df.pivot_table(index="_t", columns="verdict", values="area_m2", aggfunc="size",
@@ -53,5 +94,9 @@ def township_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     counts.columns = [f"{c}_patches" for c in counts.columns]
     areas = df.groupby("_t")[["area_m2", "illegal_m2", "illegal_pf_m2",
                               "illegal_farmland_m2"]].sum()
-    out = pd.concat([counts, areas], axis=1).reset_index().rename(columns={"_t": "township"})
-    return _with_mu(out)
+    return pd.concat([counts, areas], axis=1)
+
+
+def finish_township_summary(sums: pd.DataFrame) -> pd.DataFrame:
+    g = sums.groupby(level=0).sum()
+    return _with_mu(g.reset_index().rename(columns={"_t": "township", "index": "township"}))
