@@ -170,6 +170,7 @@ def screen_to_gpkg(
     done = 0
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
         f"({threads} threads, {crs_decision.label()})")
+    t_chunks = time.perf_counter()
     with _staged(target) as tmp:
         for i, rows in enumerate(chunks):
             tc = time.perf_counter()
@@ -198,7 +199,7 @@ def screen_to_gpkg(
             done += len(gdf)
             say(f"chunk {i + 1}/{len(chunks)}: {len(gdf)} patches in "
                 f"{time.perf_counter() - tc:.1f} s ({done}/{len(keys)}, "
-                f"{time.perf_counter() - t0:.0f} s so far)")
+                f"{time.perf_counter() - t0:.0f} s so far{_eta(t_chunks, done, len(keys))})")
         stub = _empty_frame()
         if patch_info is not None:
             stub.attrs[ATTRS_KEY] = dataclasses.replace(patch_info, n_features=len(keys),
@@ -232,6 +233,14 @@ def _staged(target: Path):
         os.replace(staged, target)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _eta(t_start: float, done: int, total: int) -> str:
+    """", about N min left" from the pace so far (patches per second)."""
+    if not done or done >= total:
+        return ""
+    left = (time.perf_counter() - t_start) / done * (total - done)
+    return f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
 
 
 class _Sums:
