@@ -240,5 +240,5 @@ def test_formats_that_cannot_be_read_by_id_are_refused(tmp_path):
     from landcheck.layers import LayerSpec
 
     spec = LayerSpec(role="patches", path=path, fields={"id": "id"})
-    with pytest.raises(InputError, match="cannot be streamed.*GeoPackage"):
+    with pytest.raises(InputError, match=r"cannot be streamed.*GeoPackage"):
         screen_to_gpkg(spec, LayerSet.from_config(CONFIG), tmp_path / "o.gpkg")
