@@ -26,13 +26,24 @@ import shapely
 
 from landcheck.overlay import OverlayResult, compute_facts
 
-__all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "LayerIndex", "default_threads", "facts_in_chunks"]
+__all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "LayerIndex", "chunk_margin", "default_threads",
+           "facts_in_chunks"]
 
 DEFAULT_CHUNK = 20_000
 #: A chunk gets the reference features within this distance of its patches' bounding box.
-#: Fact providers look around a patch (corridors search ``corridor_search_m``, 50 m by
-#: default); a margin far above any such distance keeps chunked facts identical.
+#: Fact providers look around a patch (corridors search ``corridor_search_m``, 10 m in
+#: city2023); a margin far above any such distance keeps chunked facts identical. A pack
+#: whose ``*_search_m`` parameter is larger widens it (:func:`chunk_margin`).
 CHUNK_MARGIN_M = 1_000.0
+
+
+def chunk_margin(params) -> float:
+    """The margin for these family parameters: :data:`CHUNK_MARGIN_M`, or more when a
+    ``*_search_m`` parameter (a distance a fact provider searches) asks for it."""
+    searches = [float(v) for fam in (params or {}).values() if isinstance(fam, dict)
+                for k, v in fam.items()
+                if k.endswith("_search_m") and isinstance(v, int | float)]
+    return max([CHUNK_MARGIN_M] + [2.0 * v for v in searches])
 
 
 class LayerIndex:
@@ -108,7 +119,8 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
     chunks = [np.sort(c) for c in np.array_split(order, n_chunks)]
     say = progress or (lambda msg: None)
     done = [0]
-    index = layers if isinstance(layers, LayerIndex) else LayerIndex(layers)
+    index = (layers if isinstance(layers, LayerIndex)
+             else LayerIndex(layers, margin=chunk_margin(params)))
 
     def one(rows):
         part = patches.iloc[rows].reset_index(drop=True)

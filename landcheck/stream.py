@@ -44,7 +44,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from landcheck.engine import LayerIndex, default_threads, facts_in_chunks
+from landcheck.engine import LayerIndex, chunk_margin, default_threads, facts_in_chunks
 from landcheck.errors import InputError, WriteError
 from landcheck.io.read import layer_extent, read_field
 from landcheck.provenance import ATTRS_KEY, source_info
@@ -159,9 +159,9 @@ def screen_to_gpkg(
     crs_decision = _decide_crs(first, ref, layerset, working_crs, bounds)
     del bounds
     ref = {role: _to_crs(g, crs_decision.crs, layerset, role) for role, g in ref.items()}
-    index = LayerIndex(ref)
     tol = _tolerance(pack, tolerance_m)
     params = _family_params(full)
+    index = LayerIndex(ref, margin=chunk_margin(params))
     ref_date = _as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     counts: dict[str, int] = {}

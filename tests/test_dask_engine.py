@@ -162,7 +162,7 @@ def test_layer_file_round_trip_keeps_dtypes_and_skips_empty_geometries(tmp_path)
     assert_geodataframe_equal(got, layer.loc[[10, 13, 15]])
     assert str(got["id"].dtype) == "string" and str(got["name"].dtype) == "str"
     whole = dask_engine._read(
-        dask_engine.LayerFile(file.path, file.columns, file.dtypes, True), None
+        dask_engine.LayerFile(file.path, file.columns, file.dtypes, float("inf")), None
     )
     assert_geodataframe_equal(whole, layer)
     nothing = dask_engine._read(file, None)

@@ -242,3 +242,11 @@ def test_formats_that_cannot_be_read_by_id_are_refused(tmp_path):
     spec = LayerSpec(role="patches", path=path, fields={"id": "id"})
     with pytest.raises(InputError, match=r"cannot be streamed.*GeoPackage"):
         screen_to_gpkg(spec, LayerSet.from_config(CONFIG), tmp_path / "o.gpkg")
+
+
+def test_chunk_margin_covers_the_largest_search_distance():
+    from landcheck.engine import CHUNK_MARGIN_M, chunk_margin
+
+    assert chunk_margin({}) == CHUNK_MARGIN_M
+    assert chunk_margin({"corridors": {"corridor_search_m": 10.0}}) == CHUNK_MARGIN_M
+    assert chunk_margin({"corridors": {"corridor_search_m": 800}, "roads": {"x": 5}}) == 1600.0

@@ -17,8 +17,9 @@ Results are identical to the local engine, to the bit: a task sees the features 
 in the layer's original row order, with the original index and column dtypes, and the overlay
 orders pairs by (patch, feature row), so a subset of a layer gives the same pairs in the same
 order as the whole layer. Rows with a null or empty geometry are never read (their bounding
-box is null); they cannot intersect a patch. The roles in :data:`WHOLE_LAYER_ROLES` are read
-whole by every task: their facts look beyond a patch's own bounding box (a search distance).
+box is null); they cannot intersect a patch. The roles in :data:`SEARCH_ROLES` are read with
+the box widened by the local engine's margin (:func:`landcheck.engine.chunk_margin`): their
+facts look a search distance beyond a patch.
 
 See ``docs/dask.md`` for running on a cluster of several machines.
 """
@@ -36,16 +37,15 @@ import shapely
 from landcheck.errors import InputError
 from landcheck.overlay import compute_facts
 
-__all__ = ["PARTITIONS", "ROW_GROUP_SIZE", "WHOLE_LAYER_ROLES", "facts_on_dask"]
+__all__ = ["PARTITIONS", "ROW_GROUP_SIZE", "SEARCH_ROLES", "facts_on_dask"]
 
 #: Ways to cut the patches into tasks (``partition=``).
 PARTITIONS = ("tiles", "township")
 #: Rows per Parquet row group of the layer files (the unit a bounding-box read decodes).
 ROW_GROUP_SIZE = 10_000
-#: Roles every task reads whole. ``corridors``: belts are matched to corridors within a
-#: search distance of the patch (and the order of those matches follows the spatial index
-#: built on the layer), so the patches' bounding box is not enough.
-WHOLE_LAYER_ROLES = frozenset({"corridors"})
+#: Roles read with a widened box. ``corridors``: belts are matched to corridors within a
+#: search distance of the patch, so the patches' bounding box is not enough.
+SEARCH_ROLES = frozenset({"corridors"})
 
 _ROW = "__landcheck_row"  # original row number of a layer feature, in the layer files
 _BBOX = "bbox"  # the covering column GeoPandas writes; a layer column of that name is renamed
@@ -125,7 +125,7 @@ def facts_on_dask(
     OverlayResult
         Identical to :func:`landcheck.engine.facts_in_chunks`.
     """
-    from landcheck.engine import DEFAULT_CHUNK, _merge
+    from landcheck.engine import DEFAULT_CHUNK, _merge, chunk_margin
 
     if partition not in PARTITIONS:
         raise ValueError(
@@ -140,7 +140,9 @@ def facts_on_dask(
     geoms = patches.geometry.to_numpy()
     boxes = [_bounds(geoms[rows]) for rows in chunks]
     with _layer_folder(shared_dir) as folder:
-        files = {role: _write(g, folder / f"{role}.parquet", role) for role, g in layers.items()}
+        margin = chunk_margin(params)
+        files = {role: _write(g, folder / f"{role}.parquet", role, margin)
+                 for role, g in layers.items()}
         say(f"overlay (dask): {len(files)} layers written to {folder}")
         client, cluster = _client(scheduler)
         try:
@@ -255,7 +257,7 @@ class LayerFile:
     path: str
     columns: tuple[str, ...]
     dtypes: dict
-    whole: bool = False
+    margin: float = 0.0  # widen the task's box by this (m); infinite: the whole layer
 
 
 @contextlib.contextmanager
@@ -269,7 +271,7 @@ def _layer_folder(shared_dir):
         yield Path(tmp)
 
 
-def _write(gdf, path: Path, role: str = "") -> LayerFile:
+def _write(gdf, path: Path, role: str = "", margin: float = 0.0) -> LayerFile:
     """Write a layer sorted along a Hilbert curve, with a covering bbox column.
 
     The original row number is kept in a column and the index is written, so a task can
@@ -290,21 +292,24 @@ def _write(gdf, path: Path, role: str = "") -> LayerFile:
         path=str(path),
         columns=tuple(gdf.columns),
         dtypes=dtypes,
-        whole=role in WHOLE_LAYER_ROLES,
+        margin=margin if role in SEARCH_ROLES else 0.0,
     )
 
 
 def _read(layer: LayerFile, box):
-    """The layer's features whose bounding box meets ``box`` (all with ``whole``), in the
-    layer's original row order, index and dtypes. ``box`` None: no feature (only columns)."""
+    """The layer's features whose bounding box meets ``box`` widened by the layer's margin
+    (all with an infinite margin), in the layer's original row order, index and dtypes.
+    ``box`` None: no feature (only columns)."""
     import geopandas as gpd
 
-    if layer.whole:
+    m = layer.margin
+    if not np.isfinite(m):
         frame = gpd.read_parquet(layer.path)
     elif box is None:
         frame = gpd.read_parquet(layer.path, filters=[(_ROW, "<", 0)])
     else:
-        frame = gpd.read_parquet(layer.path, bbox=box)
+        frame = gpd.read_parquet(layer.path,
+                                 bbox=(box[0] - m, box[1] - m, box[2] + m, box[3] + m))
     frame = frame.iloc[np.argsort(frame[_ROW].to_numpy(), kind="stable")]
     frame = frame.drop(columns=_ROW)
     if _BBOX_RENAMED in frame.columns:
