@@ -11,9 +11,13 @@ cover), with slivers thinner than the positional tolerance removed, and
 measures the remainder on permanent farmland, farmland and the red line.
 
 Everything is vectorised: an ``STRtree`` query gives the intersecting
-patch–feature pairs, one GEOS call clips all pairs (a pair whose feature
-contains the patch takes the patch as is), and per-patch unions are done only
-for patches hit by two or more features.
+patch–feature pairs, one GEOS call clips all pairs, and per-patch unions are done
+only for patches hit by two or more features. A pair whose feature contains the
+patch (tested with prepared copies where the feature's bounding box holds the
+patch's) takes the patch itself — the same object — as its piece; unions, covers
+and remainders that are the whole patch stay that object, and their areas and
+further overlays are looked up or skipped (:class:`_Measure`). Python's cyclic
+garbage collector is paused while facts are computed.
 
 Notes
 -----
