@@ -383,11 +383,15 @@ def _area(geoms, crs) -> np.ndarray:
     return out
 
 
+def _object_ids(geoms) -> np.ndarray:
+    """``id()`` of every element (one C-level pass, no Python loop body)."""
+    return np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
+
+
 def _same(a, b) -> np.ndarray:
     """Elementwise ``a[i] is b[i]`` (and not None): the very same geometry object."""
-    return np.fromiter(
-        (x is y and x is not None for x, y in zip(a, b, strict=True)), dtype=bool, count=len(a)
-    )
+    a = np.asarray(a, dtype=object)
+    return (_object_ids(a) == _object_ids(b)) & ~shapely.is_missing(a)
 
 
 class _Measure:
@@ -401,16 +405,25 @@ class _Measure:
     def __init__(self, work, area, crs):
         self.work = work
         self.crs = crs
-        self._known = {id(g): a for g, a in zip(work, area, strict=True) if g is not None}
+        has = ~shapely.is_missing(work)
+        ids = _object_ids(work[has])
+        order = np.argsort(ids)
+        self._ids, self._areas = ids[order], np.asarray(area, dtype=float)[has][order]
 
     def area(self, geoms) -> np.ndarray:
         geoms = np.asarray(geoms, dtype=object)
-        out = np.fromiter(
-            (self._known.get(id(g), np.nan) if g is not None else 0.0 for g in geoms),
-            dtype=float,
-            count=len(geoms),
-        )
-        todo = np.isnan(out)
+        out = np.zeros(len(geoms))
+        has = ~shapely.is_missing(geoms)
+        if not has.any() or not len(self._ids):
+            todo = has
+        else:
+            ids = _object_ids(geoms[has])
+            pos = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
+            known = self._ids[pos] == ids
+            rows = np.flatnonzero(has)
+            out[rows[known]] = self._areas[pos[known]]
+            todo = np.zeros(len(geoms), dtype=bool)
+            todo[rows[~known]] = True
         if todo.any():
             out[todo] = official_area(geoms[todo], crs=self.crs)
         return out
