@@ -130,8 +130,9 @@ def screen_to_gpkg(
     chunk_size = DEFAULT_STREAM_CHUNK if chunk_size is None else int(chunk_size)
     if threads < 1 or chunk_size < 1:
         raise ValueError(f"threads and chunk_size must be ≥ 1, got {threads}, {chunk_size}")
-    target = _check_output(output, overwrite)
-    xlsx_target = _check_xlsx(xlsx, overwrite) if xlsx is not None else None
+    target = _check_target(output, overwrite, ".gpkg", "streamed output is a GeoPackage")
+    xlsx_target = (_check_target(xlsx, overwrite, ".xlsx", "the ledger is an Excel workbook")
+                   if xlsx is not None else None)
     full = load_rules(rules, overrides=overrides, families=families)
     pack = full.for_subject("patches")
     layerset = _as_layerset(layers)
@@ -276,26 +277,14 @@ class _Sums:
             overwrite=overwrite)
 
 
-def _check_xlsx(xlsx, overwrite) -> Path:
+def _check_target(path, overwrite, suffix, what) -> Path:
+    """An output path checked before any work: its suffix, not there (or ``overwrite``), and
+    its folder exists."""
     from landcheck.errors import OutputExistsError
 
-    target = Path(os.fspath(xlsx)).expanduser().absolute()
-    if target.suffix.lower() != ".xlsx":
-        raise InputError(f"{target}: the ledger is an Excel workbook; name it *.xlsx")
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target} exists; pass overwrite=True (CLI: --overwrite) "
-                                f"to replace it")
-    if not target.parent.is_dir():
-        raise WriteError(f"{target}: folder {target.parent} does not exist; create it")
-    return target
-
-
-def _check_output(output, overwrite) -> Path:
-    from landcheck.errors import OutputExistsError
-
-    target = Path(os.fspath(output)).expanduser().absolute()
-    if target.suffix.lower() != ".gpkg":
-        raise InputError(f"{target}: streamed output is a GeoPackage; name it *.gpkg")
+    target = Path(os.fspath(path)).expanduser().absolute()
+    if target.suffix.lower() != suffix:
+        raise InputError(f"{target}: {what}; name it *{suffix}")
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass overwrite=True (CLI: --overwrite) "
                                 f"to replace it")
