@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _cases import fired_mismatches, load_cases
 from shapely import LineString
 
 from landcheck.checks import family_params
@@ -202,21 +203,15 @@ def county(pack):
 
 @pytest.fixture(scope="module")
 def cases():
-    c = pd.read_csv(SAMPLES / "CASES.csv", dtype=str, keep_default_na=False)
-    c = c[c["layer"] == "patches"].copy()
-    c["case"] = c["note_en"].str.extract(r"case=([^;\]]+)", expand=False)
-    return c
+    return load_cases("patches")
 
 
 def test_county_fired_sets_match_the_case_table(county, cases):
     mine = {r.id for r in county.pack.rules if r.family in FAMILIES}
     got = {pid: {r for r in rules if r in mine}
            for pid, rules in zip(county.verdicts["id"], county.verdicts["rules"], strict=True)}
-    wrong = []
-    for pid, sub in cases.groupby("feature_id"):
-        expect = set(sub.loc[(sub["expect"] == "fires") & sub["rule_id"].isin(mine), "rule_id"])
-        if got[pid] != expect:
-            wrong.append((sub["case"].iloc[0], expect - got[pid], got[pid] - expect))
+    assert set(cases["feature_id"]) <= set(got)
+    wrong = fired_mismatches(got, cases, rules=mine)
     assert not wrong, wrong
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _cases import load_cases
 
 from landcheck.area import official_area
 from landcheck.checks import SUBJECTS, load_builtin_checks
@@ -321,10 +322,7 @@ def test_pack_rules_judge_their_subjects(pack):
 
 @pytest.fixture(scope="module")
 def cases():
-    c = pd.read_csv(SAMPLES / "CASES.csv", dtype=str, keep_default_na=False)
-    c = c[c["layer"].isin(["temporary_land", "temporary_footprints"])].copy()
-    c["case"] = c["note_en"].str.extract(r"case=([^;\]]+)", expand=False)
-    return c
+    return load_cases("temporary_land", "temporary_footprints")
 
 
 @pytest.fixture(scope="module")
