@@ -236,23 +236,27 @@ def _working_crs(patch_gdf, ref, layerset, working_crs):
 
 
 def _transform(patch_gdf, ref, layerset, crs):
+    out = {role: _to_working(g, crs, role, _helmert_of(layerset, role)) for role, g in ref.items()}
+    patches = _to_working(patch_gdf, crs, "patches", _helmert_of(layerset, "patches"))
+    return patches, out
+
+
+def _helmert_of(layerset, role):
+    """The Helmert parameters the layer set gives a role's source, if any."""
+    if isinstance(layerset, Mapping):
+        return None
+    spec = layerset.patch_spec() if role == "patches" and layerset.patches else None
+    spec = spec or (layerset.spec(role) if role in layerset else None)
+    return spec.helmert if spec is not None else None
+
+
+def _to_working(gdf, crs, role, helmert):
+    """A layer in the working CRS; messages name the role and its file."""
     from landcheck.crs import to_crs
 
-    def helmert(role):
-        if isinstance(layerset, Mapping):
-            return None
-        spec = layerset.patch_spec() if role == "patches" and layerset.patches else None
-        spec = spec or (layerset.spec(role) if role in layerset else None)
-        return spec.helmert if spec is not None else None
-
-    def where(role, g):
-        info = source_info(g)
-        return f"{role} ({info.path})" if info is not None else role
-
-    out = {role: to_crs(g, crs, helmert=helmert(role), source=where(role, g))
-           for role, g in ref.items()}
-    patches = to_crs(patch_gdf, crs, helmert=helmert("patches"), source=where("patches", patch_gdf))
-    return patches, out
+    info = source_info(gdf)
+    where = f"{role} ({info.path})" if info is not None else role
+    return to_crs(gdf, crs, helmert=helmert, source=where)
 
 
 def _check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition="tiles") -> None:

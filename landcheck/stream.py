@@ -117,7 +117,9 @@ def screen_to_gpkg(
         _as_layerset,
         _family_params,
         _fragments,
+        _helmert_of,
         _provenance,
+        _to_working,
         _tolerance,
         _verdict_table,
         load_rules,
@@ -159,7 +161,8 @@ def screen_to_gpkg(
     notes = list(patch_info.notes) if patch_info is not None else []
     crs_decision = _decide_crs(first, ref, layerset, working_crs, bounds)
     del bounds
-    ref = {role: _to_crs(g, crs_decision.crs, layerset, role) for role, g in ref.items()}
+    ref = {role: _to_working(g, crs_decision.crs, role, _helmert_of(layerset, role))
+           for role, g in ref.items()}
     tol = _tolerance(pack, tolerance_m)
     params = _family_params(full)
     index = LayerIndex(ref, margin=chunk_margin(params))
@@ -181,7 +184,7 @@ def screen_to_gpkg(
                 gdf = _read_chunk(spec, keys, rows)
                 info = source_info(gdf)
                 notes += [n for n in (info.notes if info is not None else ()) if n not in notes]
-            gdf = _to_crs(gdf, crs_decision.crs, layerset, "patches")
+            gdf = _to_working(gdf, crs_decision.crs, "patches", spec.helmert)
             overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                       params=params, threads=threads,
                                       chunk_size=max(1, -(-len(gdf) // threads)))
@@ -343,16 +346,6 @@ def _decide_crs(first, ref, layerset, working_crs, bounds):
              if ok.any() else tuple(first.total_bounds))
     items = [(first.crs, total)] + [(g.crs, tuple(g.total_bounds)) for g in ref.values() if len(g)]
     return choose_working_crs(items, declared=declared)
-
-
-def _to_crs(gdf, crs, layerset, role):
-    from landcheck.crs import to_crs
-
-    spec = layerset.patch_spec() if role == "patches" and layerset.patches else None
-    spec = spec or (layerset.spec(role) if role in layerset else None)
-    info = source_info(gdf)
-    where = f"{role} ({info.path})" if info is not None else role
-    return to_crs(gdf, crs, helmert=spec.helmert if spec is not None else None, source=where)
 
 
 def _append(path: Path, name: str, frame) -> None:
