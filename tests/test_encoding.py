@@ -138,6 +138,10 @@ def test_utf8_field_names_cut_inside_a_character_are_shortened(tmp_path):
     assert [c for c in back.columns if c != "geometry"] == ["地类名"]
     assert back["地类名"].tolist() == VALUES
     assert "shortened" in " ".join(source_info(back).notes)
+    # one field alone, through the same re-decoding (the streamed reader checks ids this way)
+    from landcheck.io.read import read_field
+
+    assert read_field(path, "地类名").tolist() == VALUES
 
 
 def test_bytes_that_are_neither_utf8_nor_gb18030_are_an_error(tmp_path):

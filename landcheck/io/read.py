@@ -326,9 +326,7 @@ def read_field(path, field: str, /, *, layer=None, encoding=None) -> pd.Series:
         frame = pyogrio.read_dataframe(source.gdal_path, layer=layer, read_geometry=False,
                                        encoding=text.gdal_encoding, columns=[name])
     if text.field_names is not None:
-        values = frame[name].map(
-            lambda v: v.encode("latin1").decode(text.encoding) if isinstance(v, str) else v)
-        return values.rename(field)
+        return _transcode_latin1(frame, text, where)[field]
     return frame[name].rename(field)
 
 
@@ -442,8 +440,9 @@ def _check_arrow_utf8(gdf, where: str, text: _Text) -> None:
 def _transcode_latin1(gdf, text: _Text, where: str):
     """Re-decode a frame read as latin-1 (lossless bytes) with the decided encoding."""
     by_latin = {raw: name for name, raw in text.latin1_names().items()}
+    geometry = gdf.geometry.name if isinstance(gdf, geopandas.GeoDataFrame) else None
     for column in gdf.columns:
-        if column != gdf.geometry.name and pd.api.types.is_string_dtype(gdf[column]):
+        if column != geometry and pd.api.types.is_string_dtype(gdf[column]):
             values = gdf[column]
             try:
                 gdf[column] = values.str.encode("latin1").str.decode(text.encoding)
