@@ -22,7 +22,8 @@ from landcheck.errors import (
     TransformationError,
 )
 
-REALDATA = Path("/work/shared/realdata")
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+NO_REALDATA = f"real data not found at {REALDATA} (the shared folder beside the project)"
 A_XIAN80 = 6378140.0  # IAG 1975 semi-major axis (Xian 1980)
 A_CGCS2000 = 6378137.0
 
@@ -129,7 +130,8 @@ def test_unprefixed_eastings_are_ambiguous():
     assert "farmland.shp" in msg and "central_meridian" in msg and "`zone`" in msg
 
 
-@pytest.mark.skipif(not (REALDATA / "china_wuxi_xinwu_euluc").exists(), reason="no real data")
+@pytest.mark.skipif(not (REALDATA / "china_wuxi_xinwu_euluc").exists(),
+                    reason=NO_REALDATA)
 def test_real_utm_layer_stripped_of_its_crs_is_ambiguous():
     import pyogrio
 
@@ -294,7 +296,8 @@ def _real_layers():
     ]
 
 
-@pytest.mark.skipif(not REALDATA.exists(), reason="no real data")
+@pytest.mark.skipif(not REALDATA.exists(),
+                    reason=NO_REALDATA)
 @pytest.mark.parametrize(("path", "layer"), _real_layers())
 def test_no_false_positive_on_real_layers(path, layer, no_warnings):
     import pyogrio

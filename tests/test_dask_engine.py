@@ -23,6 +23,8 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 COLS = ["id", "verdict", "rules", "legal_m2", "illegal_m2", "review_m2", "other_m2", "due_date"]
 AS_OF = "2023-09-30"
 
+NO_DASK = "the dask engine needs the dask extra: pip install -e '.[dask]'"
+
 
 def _screen(**kw):
     with warnings.catch_warnings():
@@ -49,7 +51,7 @@ def demo_inputs():
 
 
 def test_dask_verdicts_identical_to_local(tmp_path, local):
-    pytest.importorskip("distributed")
+    pytest.importorskip("distributed", reason=NO_DASK)
     remote = _screen(engine="dask", scheduler="local-threads:2", chunk_size=80, shared_dir=tmp_path)
     pd.testing.assert_frame_equal(
         pd.DataFrame(local.verdicts[COLS]), pd.DataFrame(remote.verdicts[COLS])
@@ -65,7 +67,7 @@ def test_dask_verdicts_identical_to_local(tmp_path, local):
 def test_dask_facts_identical_to_local(tmp_path, monkeypatch, local, partition):
     """Every fact column to the bit, ids lists in the same order, the same fragments; with
     small chunks (several tasks per township) so the bounding-box reads really filter."""
-    pytest.importorskip("distributed")
+    pytest.importorskip("distributed", reason=NO_DASK)
     reads = []
     read = dask_engine._read
 
