@@ -161,13 +161,7 @@ def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
     is_exterior = np.ones(len(rings), dtype=bool)
     is_exterior[1:] = poly_of_ring[1:] != poly_of_ring[:-1]  # exterior ring comes first
     xy, ring_of_pt = shapely.get_coordinates(rings, return_index=True)
-    if crs.geodetic_crs is None:
-        raise CRSError(f"{crs.to_string()} has no ellipsoid; an ellipsoidal area needs one")
-    if crs.is_geographic and crs.equals(crs.geodetic_crs, ignore_axis_order=True):
-        lon, lat = xy[:, 0], xy[:, 1]
-    else:
-        transformer = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+    lon, lat = _lonlat(xy[:, 0], xy[:, 1], crs)
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0))
     if bad.any():
         ids = np.unique(feature_of_poly[poly_of_ring[ring_of_pt[bad]]]).tolist()
@@ -176,6 +170,23 @@ def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
             f"{crs.to_string()}; check that crs matches the data (zone, prefixed eastings)"
         )
     return lon, lat, ring_of_pt, is_exterior, feature_of_poly[poly_of_ring]
+
+
+def _lonlat(x, y, crs: pyproj.CRS):
+    """Longitude and latitude (degrees) on the CRS's own ellipsoid."""
+    if crs.geodetic_crs is None:
+        raise CRSError(f"{crs.to_string()} has no ellipsoid; an ellipsoidal area needs one")
+    if crs.is_geographic and crs.equals(crs.geodetic_crs, ignore_axis_order=True):
+        return x, y
+    transformer = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    return transformer.transform(x, y)
+
+
+def _ellipsoid(crs: pyproj.CRS) -> tuple[float, float]:
+    """First eccentricity squared and semi-minor axis (m) of the CRS's ellipsoid."""
+    ell = crs.ellipsoid
+    f = 1.0 / ell.inverse_flattening if ell.inverse_flattening else 0.0
+    return f * (2.0 - f), ell.semi_major_metre * (1.0 - f)
 
 
 def _area_from_rings(ring_area, is_exterior, feature_of_ring, n) -> np.ndarray:
@@ -188,12 +199,25 @@ def _trapezoid_sums(lon, lat, ring_of_pt, n_rings, e2, b):
     lam, phi = np.radians(lon), np.radians(lat)
     counts = np.bincount(ring_of_pt, minlength=n_rings)
     phi0 = phi[(np.cumsum(counts) - counts)[ring_of_pt[:-1]]]  # reference: ring's 1st vertex
-    d_lam = lam[1:] - lam[:-1]  # edge i runs from vertex i to i + 1 ...
-    d_lam[ring_of_pt[1:] != ring_of_pt[:-1]] = 0.0  # ... unless they are on different rings
+    # edge i runs from vertex i to i + 1, unless they are on different rings
+    d_lam, terms = _edge_terms(lam, phi, phi0, ring_of_pt[1:] != ring_of_pt[:-1], e2, b)
+    ring = ring_of_pt[:-1]
+    area = np.bincount(ring, weights=terms, minlength=n_rings)
+    return area, np.bincount(ring, weights=d_lam, minlength=n_rings)
+
+
+def _edge_terms(lam, phi, phi0, gap, e2, b):
+    """Trapezoid term (m²) of every edge between consecutive points, against latitude phi0.
+
+    ``lam``, ``phi``: the points' longitude and latitude (radians); ``phi0``: the reference
+    latitude of each edge; ``gap``: edges that join two different rings or chains (no term).
+    Returns the longitude step of each edge (0 across a gap) and its term.
+    """
+    d_lam = lam[1:] - lam[:-1]
+    d_lam[gap] = 0.0
     d_lam[d_lam > np.pi] -= 2 * np.pi  # short way round the antimeridian
     d_lam[d_lam < -np.pi] += 2 * np.pi
     phi_m = 0.5 * (phi[1:] + phi[:-1])
-
     # sum_j (-1)^j K_j sin((2j+1)u) cos((2j+1)v), multiple angles by recurrence
     k = [float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS]
     u, v = 0.5 * (phi_m - phi0), 0.5 * (phi_m + phi0)
@@ -209,9 +233,38 @@ def _trapezoid_sums(lon, lat, ring_of_pt, n_rings, e2, b):
     # (1/ΔB)∫sin(kB)dB = sin(kBm)·sinc_k with sinc_k = sin(kΔB/2)/(kΔB/2); the midpoint form
     # would be off by ≈ tanB·ΔB/12 of an edge's trapezoid (first order in ΔB).
     series = 2.0 * series + _sinc_correction(phi[1:] - phi[:-1], phi_m, k)
-    ring = ring_of_pt[:-1]
-    area = np.bincount(ring, weights=b * b * d_lam * series, minlength=n_rings)
-    return area, np.bincount(ring, weights=d_lam, minlength=n_rings)
+    return d_lam, b * b * d_lam * series
+
+
+def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs) -> np.ndarray:
+    """Official area (m²) of regions given by their oriented boundary in open chains.
+
+    Chain ``c`` is the points ``chain_off[c] .. chain_off[c + 1] - 1`` (projected
+    coordinates in ``crs``); it belongs to region ``chain_pair[c]`` (0 … n−1, chains of one
+    region consecutive) and counts with ``chain_sign[c]`` (+1 where the region lies on its
+    left). The chains of a region together form closed cycles, so one reference latitude
+    per region cancels as over a ring (:func:`official_area`, module Notes). Used by
+    :func:`landcheck.pairarea.overlap_areas`.
+    """
+    out = np.zeros(n)
+    n_chains = len(chain_pair)
+    if n_chains == 0:
+        return out
+    crs = pyproj.CRS.from_user_input(crs)
+    lon, lat = _lonlat(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs)
+    lam, phi = np.radians(lon), np.radians(lat)
+    chain_of_pt = np.repeat(np.arange(n_chains), np.diff(chain_off))
+    first_chain = np.flatnonzero(np.r_[True, chain_pair[1:] != chain_pair[:-1]])
+    ref = np.zeros(n)
+    ref[chain_pair[first_chain]] = phi[chain_off[first_chain]]
+    edge_chain = chain_of_pt[:-1]
+    e2, b = _ellipsoid(crs)
+    _, terms = _edge_terms(
+        lam, phi, ref[chain_pair[edge_chain]], chain_of_pt[1:] != edge_chain, e2, b
+    )
+    per_chain = np.bincount(edge_chain, weights=terms, minlength=n_chains) * chain_sign
+    # the trapezoid sum of a counter-clockwise ring is negative
+    return -np.bincount(chain_pair, weights=per_chain, minlength=n)
 
 
 def _sinc_correction(d_phi, phi_m, k) -> np.ndarray:
@@ -294,9 +347,7 @@ def official_area(geometries, /, *, crs) -> np.ndarray:
     """
     geoms, crs = _prepare(geometries, crs)
     lon, lat, ring_of_pt, is_exterior, feature_of_ring = _rings_lonlat(geoms, crs)
-    ell = crs.ellipsoid
-    f = 1.0 / ell.inverse_flattening if ell.inverse_flattening else 0.0
-    e2, b = f * (2.0 - f), ell.semi_major_metre * (1.0 - f)
+    e2, b = _ellipsoid(crs)
     ring_area, winding = _trapezoid_sums(lon, lat, ring_of_pt, len(is_exterior), e2, b)
     if (np.abs(winding) > np.pi).any():
         ids = np.unique(feature_of_ring[np.abs(winding) > np.pi]).tolist()

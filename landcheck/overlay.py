@@ -12,7 +12,10 @@ measures the remainder on permanent farmland, farmland and the red line.
 
 Everything is vectorised: an ``STRtree`` query gives the intersecting
 patch–feature pairs, one GEOS call clips all pairs, and per-patch unions are done
-only for patches hit by two or more features. A pair whose feature contains the
+only for patches hit by two or more features. Where only the *area* of a piece is
+needed (land-use parcels, farmland under permanent farmland, the remainder's shares)
+it is measured from the two outlines without building the piece
+(:func:`landcheck.pairarea.overlap_areas`; GEOS for degenerate pairs). A pair whose feature contains the
 patch (tested with prepared copies where the feature's bounding box holds the
 patch's) takes the patch itself — the same object — as its piece; unions, covers
 and remainders that are the whole patch stay that object, and their areas and
@@ -428,6 +431,17 @@ class _Measure:
             out[todo] = official_area(geoms[todo], crs=self.crs)
         return out
 
+    def overlap(self, a, b) -> tuple[np.ndarray, np.ndarray]:
+        """Official area of ``a[i] ∩ b[i]`` and whether ``a[i]`` lies inside ``b[i]``
+        (:func:`landcheck.pairarea.overlap_areas`); an ``a[i]`` that is a patch and lies
+        inside ``b[i]`` has the patch's own area, looked up."""
+        from landcheck.pairarea import overlap_areas
+
+        area, inside = overlap_areas(a, b, crs=self.crs)
+        if inside.any():
+            area[inside] = self.area(np.asarray(a, dtype=object)[inside])
+        return area, inside
+
     def whole(self, geoms) -> np.ndarray:
         """Per-patch geometries that are the patch itself."""
         return _same(geoms, self.work)
@@ -471,12 +485,19 @@ def _class_facts(work, ref, role, m) -> pd.DataFrame:
 def _landuse_facts(work, ref, pf_union, pf_area, m):
     """Area per land-use group and planting attribute, farmland on permanent farmland, the
     existing construction land under each patch (geometry, for the remainder) and the
-    farmland pieces (for the remainder on farmland). The layer must be a coverage (no
-    overlaps), so pieces are summed without a union."""
+    farmland pairs (for the remainder on farmland). The layer must be a coverage (no
+    overlaps), so pieces are summed without a union.
+
+    Only the construction land is needed as geometry: every other figure is the area of a
+    patch–parcel intersection, measured from the two outlines
+    (:func:`landcheck.pairarea.overlap_areas`) without building the piece.
+    """
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri, pieces = _hits(work, ref_geoms)
-    piece_area = m.area(pieces)
+    pi, ri = _pairs(work, ref_geoms)
+    piece_area, inside = m.overlap(work[pi], ref_geoms[ri])
+    hit = piece_area > 0  # a parcel that only touches the patch is not hit
+    pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
     codes = ref["class"].astype("string").str.strip().str.upper()
     group = landuse_group(codes, source="landuse").fillna("unknown").to_numpy(dtype=object)[ri]
     cols = pd.DataFrame(index=pd.RangeIndex(n))
@@ -500,32 +521,39 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     farm = group == "farmland"
     on_pf = np.zeros(len(pi))
     if pf_union is not None:
-        on_pf[farm] = _on(pieces[farm], piece_area[farm], pf_union, pf_area, pi[farm], m)
+        on_pf[farm] = _on(
+            ref_geoms[ri[farm]], inside[farm], piece_area[farm], pf_union, pf_area, pi[farm], m
+        )
     cols["lu_farmland_pf_m2"] = _sum_by(np.where(farm, on_pf, 0.0), pi, n)
     cols["planting_FLS_pf_m2"] = _sum_by(np.where(farm & (planting == "FLS"), on_pf, 0.0), pi, n)
     cols["general_farmland_m2"] = cols["lu_farmland_m2"] - cols["lu_farmland_pf_m2"]
     on_built = group == "construction"
-    built = _polygonal(_union_by(pieces[on_built], pi[on_built], n, work))
+    pieces = work[pi[on_built]]  # the patch itself where it lies in the parcel
+    cut = ~inside[on_built]
+    if cut.any():
+        pieces[cut] = shapely.intersection(pieces[cut], ref_geoms[ri[on_built][cut]])
+    built = _polygonal(_union_by(_polygonal(pieces), pi[on_built], n, work))
     lu_total = _sum_by(piece_area, pi, n)
-    return cols, built, (pi, pi[farm], ref_geoms[ri[farm]], pieces[farm], lu_total)
+    return cols, built, (pi, pi[farm], ref_geoms[ri[farm]], inside[farm], lu_total)
 
 
-def _on(pieces, piece_area, union, union_area, pi, m) -> np.ndarray:
-    """Area of each piece (of patch ``pi``) inside that patch's ``union`` geometry.
+def _on(parcels, inside, piece_area, union, union_area, pi, m) -> np.ndarray:
+    """Area of each patch–parcel piece (patch ``pi``) inside that patch's ``union``.
 
-    A union that is the whole patch contains the piece (its area); a piece that is the
-    whole patch has the union's area; only the rest are intersected.
+    ``union`` lies inside its patch, so the piece's part in it is the parcel's part in it.
+    A union that is the whole patch holds the piece (its area); a patch inside the parcel
+    (``inside``) has the union's area; the rest are measured from the outlines.
     """
     target = union[pi]
-    out = np.zeros(len(pieces))
-    both = ~shapely.is_missing(target) & ~shapely.is_missing(pieces)
-    whole_t = both & _same(target, m.work[pi])
+    out = np.zeros(len(pi))
+    has = ~shapely.is_missing(target)
+    whole_t = has & _same(target, m.work[pi])
     out[whole_t] = piece_area[whole_t]
-    whole_p = both & ~whole_t & _same(pieces, m.work[pi])
+    whole_p = has & ~whole_t & inside
     out[whole_p] = union_area[pi[whole_p]]
-    rest = both & ~whole_t & ~whole_p
+    rest = has & ~whole_t & ~whole_p
     if rest.any():
-        out[rest] = m.area(_polygonal(shapely.intersection(pieces[rest], target[rest])))
+        out[rest] = m.overlap(target[rest], parcels[rest])[0]
     return out
 
 
@@ -815,10 +843,10 @@ def _remainder_on(remainder, rem_area, unions, farm_pieces, facts, cols, m) -> N
         out[inside] = rem_area[inside]
         todo = cut & ~inside & ~shapely.is_missing(u)
         if todo.any():
-            out[todo] = m.area(_polygonal(shapely.intersection(remainder[todo], u[todo])))
+            out[todo] = m.overlap(remainder[todo], u[todo])[0]
         cols[col] = out
     if farm_pieces is not None:
-        pi_all, pi, parcels, pieces, lu_total = farm_pieces
+        pi_all, pi, parcels, in_parcel, lu_total = farm_pieces
         out = np.zeros(n)
         out[uncut] = facts["lu_farmland_m2"].to_numpy()[uncut]
         # a patch whose land-use pieces are all farmland and fill it (a coverage without a
@@ -829,13 +857,13 @@ def _remainder_on(remainder, rem_area, unions, farm_pieces, facts, cols, m) -> N
         all_farm = cut & (n_farm == n_all) & (n_farm > 0) & filled
         out[all_farm] = rem_area[all_farm]
         sel = (cut & ~all_farm)[pi]
-        whole = sel & _same(pieces, m.work[pi])  # the patch lies in one farmland parcel
+        whole = sel & in_parcel  # the patch lies in one farmland parcel
         rest = sel & ~whole
         on = np.zeros(len(pi))
         on[whole] = rem_area[pi[whole]]
         if rest.any():  # with the parcels, not the pieces: two derived outlines sharing
-            # edges to ~1e-9 m make GEOS overlays unstable
-            on[rest] = m.area(_polygonal(shapely.intersection(remainder[pi[rest]], parcels[rest])))
+            # edges to ~1e-9 m make overlays unstable
+            on[rest] = m.overlap(remainder[pi[rest]], parcels[rest])[0]
         out += _sum_by(np.where(sel, on, 0.0), pi, n)
         cols["remainder_farmland_m2"] = out
 

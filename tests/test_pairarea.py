@@ -1,0 +1,140 @@
+"""Intersection areas measured from the outlines (landcheck.pairarea) against GEOS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import box
+
+from landcheck import pairarea
+from landcheck.area import official_area
+from landcheck.pairarea import overlap_areas
+
+CRS = "EPSG:4527"  # CGCS2000 3° GK zone 39, prefixed eastings
+X0, Y0 = 39_530_000.0, 3_500_000.0
+
+
+def sq(x, y, w, h=None):
+    return box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + (w if h is None else h))
+
+
+def poly(*pts):
+    return shapely.Polygon([(X0 + x, Y0 + y) for x, y in pts])
+
+
+def geos(a, b):
+    """What the overlay measured before: the official area of GEOS's piece."""
+    return official_area(
+        shapely.intersection(np.asarray(a, object), np.asarray(b, object)), crs=CRS
+    )
+
+
+def status(a, b):
+    """The kernel's verdict on each pair (generic, degenerate, a inside b)."""
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    ua, ia = pairarea._unique(a)
+    ub, ib = pairarea._unique(b)
+    st_, planar, *_ = pairarea._kernel(*pairarea._flatten(ua), *pairarea._flatten(ub), ia, ib)
+    return st_, planar
+
+
+# (a, b, planar area of a ∩ b worked out on paper, kernel status)
+HAND = {
+    "corner overlap": (sq(0, 0, 10), sq(5.5, 5.5, 10), 4.5 * 4.5, pairarea.GENERIC),
+    "a inside b": (sq(2, 2, 3), sq(0, 0, 10), 9.0, pairarea.A_INSIDE_B),
+    "b inside a": (sq(0, 0, 10), sq(2, 2, 3), 9.0, pairarea.GENERIC),
+    "strip across": (sq(0, 0, 10), sq(5, -1, 1, 20), 10.0, pairarea.GENERIC),
+    "disjoint": (sq(0, 0, 10), sq(20, 20, 1), 0.0, pairarea.GENERIC),
+    # a triangle (0,0) (10,0.5) (3,9) clipped by the square (1,1)-(6,6)
+    "hole in a": (sq(0, 0, 10).difference(sq(4, 4, 2)), sq(3, 3, 4), 16.0 - 4.0, pairarea.GENERIC),
+    "hole in b": (sq(3, 3, 4), sq(0, 0, 10).difference(sq(4, 4, 2)), 12.0, pairarea.GENERIC),
+    "a's hole holds b": (sq(0, 0, 10).difference(sq(3, 3, 4)), sq(4, 4, 1), 0.0, pairarea.GENERIC),
+    "multipolygon a": (
+        shapely.union(sq(0, 0, 2), sq(5, 0, 2)),
+        sq(1, -1, 5, 4),
+        2.0 * 1.0 + 2.0 * 1.0,
+        pairarea.GENERIC,
+    ),
+    "clockwise rings": (shapely.reverse(sq(0, 0, 10)), shapely.reverse(sq(5.5, 5.5, 10)), 20.25, 0),
+    # outlines sharing an edge, a vertex on the other's edge, identical, touching only
+    "shared edge": (sq(0, 0, 10), sq(0, 0, 5, 10), 50.0, pairarea.DEGENERATE),
+    # the triangle right of x = 5 up to x = 10: 5 · 10 − (10/7) · 5²/2
+    "vertex on edge": (
+        sq(0, 0, 10),
+        poly((5, 0), (12, 5), (5, 10)),
+        50.0 - 125.0 / 7.0,
+        pairarea.DEGENERATE,
+    ),
+    "identical": (sq(0, 0, 10), sq(0, 0, 10), 100.0, pairarea.DEGENERATE),
+    "touching corner": (sq(0, 0, 10), sq(10, 10, 5), 0.0, pairarea.DEGENERATE),
+}
+
+
+@pytest.mark.parametrize("case", list(HAND))
+def test_hand_checked_pairs(case):
+    a, b, planar, kind = HAND[case]
+    area, inside = overlap_areas([a], [b], crs=CRS)
+    ref = geos([a], [b])
+    # official ≈ planar here: 30 km from the central meridian the scale differs by ~1e-5
+    assert area[0] == pytest.approx(planar, rel=1e-4, abs=1e-9)
+    assert area[0] == pytest.approx(ref[0], rel=1e-12, abs=1e-9)
+    kernel_status, kernel_planar = status([a], [b])
+    assert kernel_status[0] == kind
+    if kind != pairarea.DEGENERATE:
+        assert kernel_planar[0] == pytest.approx(planar, rel=1e-12, abs=1e-9)
+    assert inside[0] == (kind == pairarea.A_INSIDE_B)
+
+
+def test_missing_and_repeated_objects():
+    a, b = sq(0, 0, 10), sq(5, 5, 10)
+    area, inside = overlap_areas([a, None, a, a], [b, b, None, b], crs=CRS)
+    assert area[1] == 0.0 and area[2] == 0.0
+    assert area[0] == area[3] == pytest.approx(geos([a], [b])[0], rel=1e-12)
+    assert not inside.any()
+
+
+def test_collections_count_their_polygonal_parts():
+    a = shapely.GeometryCollection([sq(0, 0, 4), shapely.LineString([(X0, Y0), (X0 + 9, Y0)])])
+    area, _ = overlap_areas([a], [sq(2, 2, 10)], crs=CRS)
+    assert area[0] == pytest.approx(geos([sq(0, 0, 4)], [sq(2, 2, 10)])[0], rel=1e-12)
+
+
+def test_empty_input():
+    area, inside = overlap_areas([], [], crs=CRS)
+    assert area.shape == (0,) and inside.shape == (0,)
+
+
+def _star(cx, cy, radii, turn):
+    angles = turn + np.linspace(0.0, 2 * np.pi, len(radii), endpoint=False)
+    return shapely.Polygon(
+        np.c_[X0 + cx + radii * np.cos(angles), Y0 + cy + radii * np.sin(angles)]
+    )
+
+
+stars = st.builds(
+    _star,
+    st.floats(-30, 30),
+    st.floats(-30, 30),
+    st.lists(st.floats(5, 40), min_size=3, max_size=24).map(np.array),
+    st.floats(0, 2 * np.pi),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=stars, b=stars, grid=st.sampled_from([0.0, 0.0, 1.0, 5.0]))
+def test_same_area_as_geos(a, b, grid):
+    """Random star-shaped polygons; snapped to a coarse grid, outlines share vertices and
+    edges (the degenerate pairs, measured by GEOS)."""
+    if grid:  # rounded coordinates (set_precision would make GEOS snap its results too)
+        a, b = (shapely.transform(g, lambda xy: np.round(xy / grid) * grid) for g in (a, b))
+    if not (shapely.is_valid(a) and shapely.is_valid(b)) or a.is_empty or b.is_empty:
+        return
+    area, inside = overlap_areas([a, b], [b, a], crs=CRS)
+    ref = geos([a, b], [b, a])
+    np.testing.assert_allclose(area, ref, rtol=1e-9, atol=1e-6)
+    if inside[0]:
+        assert official_area([a], crs=CRS)[0] == pytest.approx(area[0], rel=1e-12)
+        assert shapely.contains_properly(b, a)
