@@ -213,27 +213,19 @@ def _edge_terms(lam, phi, phi0, gap, e2, b):
     latitude of each edge; ``gap``: edges that join two different rings or chains (no term).
     Returns the longitude step of each edge (0 across a gap) and its term.
     """
-    d_lam = lam[1:] - lam[:-1]
-    d_lam[gap] = 0.0
-    d_lam[d_lam > np.pi] -= 2 * np.pi  # short way round the antimeridian
-    d_lam[d_lam < -np.pi] += 2 * np.pi
-    phi_m = 0.5 * (phi[1:] + phi[:-1])
-    # sum_j (-1)^j K_j sin((2j+1)u) cos((2j+1)v), multiple angles by recurrence
-    k = [float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS]
-    u, v = 0.5 * (phi_m - phi0), 0.5 * (phi_m + phi0)
-    s, c = np.sin(u), np.cos(v)
-    two_cos2u, two_cos2v = 2.0 - 4.0 * s * s, 4.0 * c * c - 2.0
-    s_prev, c_prev = -s, c  # sin(-u), cos(-v)
-    series = k[0] * s * c
-    for j in range(1, len(k)):
-        s_prev, s = s, two_cos2u * s - s_prev
-        c_prev, c = c, two_cos2v * c - c_prev
-        series += (-1) ** j * k[j] * s * c
-    # An edge straight in (B, L): integrate F along it rather than taking F at its middle.
-    # (1/ΔB)∫sin(kB)dB = sin(kBm)·sinc_k with sinc_k = sin(kΔB/2)/(kΔB/2); the midpoint form
-    # would be off by ≈ tanB·ΔB/12 of an edge's trapezoid (first order in ΔB).
-    series = 2.0 * series + _sinc_correction(phi[1:] - phi[:-1], phi_m, k)
-    return d_lam, b * b * d_lam * series
+    from landcheck._area_kernel import edge_terms
+
+    k = np.array([float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS])
+    if len(phi) < 2:
+        return np.zeros(0), np.zeros(0)
+    return edge_terms(
+        np.ascontiguousarray(lam, dtype=np.float64),
+        np.ascontiguousarray(phi, dtype=np.float64),
+        np.ascontiguousarray(phi0, dtype=np.float64),
+        np.ascontiguousarray(gap, dtype=np.bool_),
+        k,
+        float(b),
+    )
 
 
 def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs) -> np.ndarray:
@@ -265,32 +257,6 @@ def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs) -> n
     per_chain = np.bincount(edge_chain, weights=terms, minlength=n_chains) * chain_sign
     # the trapezoid sum of a counter-clockwise ring is negative
     return -np.bincount(chain_pair, weights=per_chain, minlength=n)
-
-
-def _sinc_correction(d_phi, phi_m, k) -> np.ndarray:
-    """Σ (−1)^j K_j sin(m Bm)(sinc(m ΔB/2) − 1), m = 2j + 1: the exact-integral correction.
-
-    sin(m Bm) by the recurrence sin((m+2)B) = 2 cos(2B) sin(mB) − sin((m−2)B) (one sine and
-    one cosine for all terms); sinc − 1 by its series −x²/6 (1 − x²/20) where x < 1e-3 (all
-    edges shorter than ~600 m at m = 11), exactly elsewhere.
-    """
-    out = np.zeros_like(phi_m)
-    half2 = 0.25 * d_phi * d_phi
-    big = np.abs(d_phi) * (2 * len(k) - 1) >= 2e-3  # x ≥ 1e-3 for the largest m
-    s_prev, s = -np.sin(phi_m), np.sin(phi_m)
-    two_cos2 = 2.0 * np.cos(2.0 * phi_m)
-    for j, kj in enumerate(k):
-        m = 2 * j + 1
-        if j:
-            s_prev, s = s, two_cos2 * s - s_prev
-        x2 = m * m * half2
-        sinc_m1 = -x2 / 6.0 * (1.0 - x2 / 20.0)
-        if big.any():
-            x = 0.5 * m * d_phi[big]
-            exact = np.abs(x) >= 1e-3
-            sinc_m1[np.flatnonzero(big)[exact]] = (np.sin(x[exact]) - x[exact]) / x[exact]
-        out += (-1) ** j * kj * s * sinc_m1
-    return out
 
 
 def official_area(geometries, /, *, crs) -> np.ndarray:

@@ -15,8 +15,8 @@ patch–feature pairs, one GEOS call clips all pairs, and per-patch unions are d
 only for patches hit by two or more features. Where only the *area* of a piece is
 needed (land-use parcels, farmland under permanent farmland, the remainder's shares)
 it is measured from the two outlines without building the piece
-(:func:`landcheck.pairarea.overlap_areas`; GEOS for degenerate pairs). A pair whose feature contains the
-patch (tested with prepared copies where the feature's bounding box holds the
+(:func:`landcheck.pairarea.overlap_areas`; GEOS for degenerate pairs). A pair whose
+feature contains the patch (tested with prepared copies where the feature's bounding box holds the
 patch's) takes the patch itself — the same object — as its piece; unions, covers
 and remainders that are the whole patch stay that object, and their areas and
 further overlays are looked up or skipped (:class:`_Measure`). Python's cyclic
