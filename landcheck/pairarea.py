@@ -336,6 +336,15 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
 def _flatten(geoms):
     """Coordinates of polygonal geometries as offsets: geometry → rings → vertices."""
     types = shapely.get_type_id(geoms)
+    if (types == 3).all() and not shapely.get_num_interior_rings(geoms).any():
+        # polygons without holes (most parcels and patches): one ring each
+        xy = shapely.get_coordinates(geoms)
+        ring_off = np.zeros(len(geoms) + 1, dtype=np.int64)
+        np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
+        x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+        exterior = np.ones(len(geoms), dtype=bool)
+        geom_off = np.arange(len(geoms) + 1, dtype=np.int64)
+        return x, y, ring_off, geom_off, _ring_signs(x, y, ring_off, exterior)
     if not np.isin(types, (3, 6)).all():  # collections: their polygonal parts
         from landcheck.area import _polygons
 
