@@ -606,11 +606,21 @@ def _texts(values: pd.Series) -> np.ndarray:
         text = np.char.rstrip(np.char.rstrip(np.char.mod("%.2f", v), "0"), ".").astype(object)
         text[np.isnan(v)] = "?"
         return text
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.astype(object).where(values.notna(), "?").to_numpy(dtype=object)
+    if values.dtype.kind == "M":
+        return values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), "?").to_numpy(
+            dtype=object
+        )
     return np.array([_text(v) for v in values.tolist()] + [None], dtype=object)[:-1]
 
 
 def _text(v: Any) -> str:
+    if type(v) is str:
+        return v
     if isinstance(v, list | tuple):
+        if all(type(x) is str for x in v):  # ids, codes: the common case, joined as they are
+            return "、".join(v)
         return "、".join(_text(x) for x in v)
     if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
         return "?"
