@@ -183,8 +183,10 @@ def _compute_facts(patches, layers, crs, tolerance_m, params) -> OverlayResult:
     unions: dict[str, np.ndarray] = {}
     for role in ZONE_ROLES:
         if role in layers:
-            cols, unions[role] = _zone_facts(work, layers[role], role, m)
+            cols, union = _zone_facts(work, layers[role], role, m)
             facts = facts.join(cols)
+            if union is not None:
+                unions[role] = union
     if "forest" in layers and "class" in layers["forest"].columns:
         facts = facts.join(_class_facts(work, layers["forest"], "forest", m))
     built = np.full(len(work), None, dtype=object)
@@ -322,17 +324,63 @@ def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
     return out
 
 
-def _hits(work, ref_geoms):
-    """Pairs whose intersection has area, and their pieces (polygonal only).
+#: Features with more vertices than this are clipped by GEOS rather than measured from
+#: the outlines (see :func:`_hits`).
+MEASURE_MAX_VERTICES = 128
+
+
+def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
+    """Pairs whose intersection has area, their pieces (polygonal only) and the pieces' areas.
 
     Features that only touch a patch (a shared edge or corner) are not hits: they add no
     area, are not listed among the ids hit, and their line/point pieces never reach the
     later overlay operations (mixed-dimension collections make GEOS overlays fail).
+
+    Areas come from the outlines (:meth:`_Measure.overlap`), which also tells which patches
+    lie inside their feature: those are their own piece (the same object), the others are
+    clipped by GEOS. Many small features (more than a quarter of the patches) are paired by
+    bounding box, since the measured area decides the hits; a few large ones by
+    ``intersects``. Features of more than :data:`MEASURE_MAX_VERTICES` vertices are clipped
+    by GEOS (prepared containment first, :func:`_clip`) and their pieces measured.
+    ``pieces_of``: a mask over the hits whose pieces are wanted (default all); the others
+    stay None — for a role whose pieces matter only through their areas. ``measure=False``
+    clips every pair by GEOS. The areas of the pieces built are remembered by ``m``.
     """
-    pi, ri = _pairs(work, ref_geoms)
-    pieces = _polygonal(_clip(work, ref_geoms, pi, ri))
-    keep = ~shapely.is_missing(pieces)
-    return pi[keep], ri[keep], pieces[keep]
+    many = len(ref_geoms) * 4 >= len(work)
+    pi, ri = _pairs(work, ref_geoms, predicate=None if many else "intersects")
+    # the outline measure walks every edge of both outlines per pair: it pays for small
+    # features, and where it spares a clip or an intersects test; large features (towns,
+    # big zones), and roles whose pieces are all wanted anyway (``measure=False``), are
+    # clipped by GEOS
+    # (the choice depends on the feature and the role only, never on the chunk, so that
+    # every chunking gives the same bits)
+    big = shapely.get_num_coordinates(ref_geoms)[ri] > MEASURE_MAX_VERTICES
+    if not measure:
+        big[:] = True
+    area = np.zeros(len(pi))
+    inside = np.zeros(len(pi), dtype=bool)
+    pieces = np.full(len(pi), None, dtype=object)
+    small = ~big
+    if small.any():
+        area[small], inside[small] = m.overlap(work[pi[small]], ref_geoms[ri[small]])
+    if big.any():
+        pieces[big] = _polygonal(_clip(work, ref_geoms, pi[big], ri[big]))
+        inside[big] = _same(pieces[big], work[pi[big]])
+        area[big] = m.area(pieces[big])
+    hit = area > 0
+    pi, ri, area, inside, pieces, small = (x[hit] for x in (pi, ri, area, inside, pieces, small))
+    pieces[inside] = work[pi[inside]]
+    cut = small & ~inside
+    if pieces_of is not None:
+        cut &= pieces_of(pi, inside)
+    if cut.any():
+        pieces[cut] = _polygonal(shapely.intersection(work[pi[cut]], ref_geoms[ri[cut]]))
+        lost = cut & shapely.is_missing(pieces)  # GEOS found no area: not a hit
+        if lost.any():
+            keep = ~lost
+            pi, ri, pieces, area, cut = pi[keep], ri[keep], pieces[keep], area[keep], cut[keep]
+        m.remember(pieces[cut], area[cut])
+    return pi, ri, pieces, area
 
 
 def _union_by(pieces, pi, n, work=None) -> np.ndarray:
@@ -410,10 +458,24 @@ class _Measure:
     def __init__(self, work, area, crs):
         self.work = work
         self.crs = crs
+        self._kept = [work]  # every object whose area is known stays alive (ids stay unique)
         has = ~shapely.is_missing(work)
         ids = _object_ids(work[has])
         order = np.argsort(ids)
         self._ids, self._areas = ids[order], np.asarray(area, dtype=float)[has][order]
+
+    def remember(self, geoms, areas) -> None:
+        """Know the areas of these geometries (pieces measured from their outlines), so that
+        a union that is a single piece — the same object — is not measured again."""
+        geoms = np.asarray(geoms, dtype=object)
+        has = ~shapely.is_missing(geoms)
+        if not has.any():
+            return
+        self._kept.append(geoms)
+        ids = np.concatenate([self._ids, _object_ids(geoms[has])])
+        areas = np.concatenate([self._areas, np.asarray(areas, dtype=float)[has]])
+        order = np.argsort(ids, kind="stable")
+        self._ids, self._areas = ids[order], areas[order]
 
     def area(self, geoms) -> np.ndarray:
         geoms = np.asarray(geoms, dtype=object)
@@ -448,6 +510,10 @@ class _Measure:
         """Per-patch geometries that are the patch itself."""
         return _same(geoms, self.work)
 
+    def whole_of(self, pieces, pi) -> np.ndarray:
+        """Pieces (of patches ``pi``) that are their patch itself."""
+        return _same(pieces, self.work[pi]) if len(pi) else np.zeros(0, dtype=bool)
+
 
 def _ids(ref, ri) -> np.ndarray:
     if "id" in ref.columns:
@@ -458,13 +524,36 @@ def _ids(ref, ri) -> np.ndarray:
 # ---------------------------------------------------------------- roles
 
 
+#: Zone roles whose per-patch union is used as geometry after the zone facts (farmland on
+#: permanent farmland, facility cover, the remainder's shares); the others need areas only.
+UNION_ROLES = ("permanent_farmland", "eco_redline")
+
+
+def _several(pi, inside) -> np.ndarray:
+    """Hits of patches hit at least twice and not lying inside any of the features: the only
+    ones whose union (hence pieces) an area-only role needs."""
+    n = int(pi.max()) + 1 if len(pi) else 0
+    counts = np.bincount(pi, minlength=n)
+    whole = np.bincount(pi, weights=inside, minlength=n) > 0
+    return (counts[pi] > 1) & ~whole[pi]
+
+
 def _zone_facts(work, ref, role, m):
+    """Area of the union of the role's features in each patch, features hit and their ids;
+    the union itself for :data:`UNION_ROLES` (None elsewhere: not needed)."""
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri, pieces = _hits(work, ref_geoms)
-    union = _polygonal(_union_by(pieces, pi, n, work))
+    area_only = role not in UNION_ROLES
+    pi, ri, pieces, area = _hits(
+        work, ref_geoms, m, pieces_of=_several if area_only else None, measure=area_only
+    )
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    cols[f"{role}_m2"] = m.area(union)
+    if area_only:
+        union = None
+        cols[f"{role}_m2"] = _union_area(pieces, area, pi, n, m)
+    else:
+        union = _polygonal(_union_by(pieces, pi, n, work))
+        cols[f"{role}_m2"] = m.area(union)
     cols[f"{role}_n"] = np.bincount(pi, minlength=n) if len(pi) else np.zeros(n, dtype=int)
     cols[f"{role}_ids"] = _lists_by(_ids(ref, ri), pi, n)
     return cols, union
@@ -479,9 +568,26 @@ def _class_facts(work, ref, role, m) -> pd.DataFrame:
     for value in FOREST_CLASSES:
         sub = ref[(classes == value).to_numpy()]
         geoms = np.asarray(sub.geometry.values, dtype=object)
-        pi, _, pieces = _hits(work, geoms)
-        cols[f"{role}_{value}_m2"] = m.area(_polygonal(_union_by(pieces, pi, n, work)))
+        pi, _, pieces, area = _hits(work, geoms, m, pieces_of=_several)
+        cols[f"{role}_{value}_m2"] = _union_area(pieces, area, pi, n, m)
     return cols
+
+
+def _union_area(pieces, area, pi, n, m) -> np.ndarray:
+    """Area of the union of each patch's pieces: the piece's own where a patch has one, the
+    patch's where it lies inside a feature, the union's (measured) where pieces overlap."""
+    out = _sum_by(area, pi, n)
+    several = ~shapely.is_missing(pieces)
+    if len(pi):
+        counts = np.bincount(pi, minlength=n)
+        several &= counts[pi] > 1
+        whole = np.unique(pi[m.whole_of(pieces, pi)])
+        out[whole] = m.area(m.work[whole])
+    if several.any():
+        rows = np.unique(pi[several])
+        union = _polygonal(_union_by(pieces[several], pi[several], n))
+        out[rows] = m.area(union[rows])
+    return out
 
 
 def _landuse_facts(work, ref, pf_union, pf_area, m):
@@ -561,10 +667,10 @@ def _on(parcels, inside, piece_area, union, union_area, pi, m) -> np.ndarray:
 # ---------------------------------------------------------------- cover and remainder
 
 
-def _dated_pieces(work, ref, after, date_ok):
+def _dated_pieces(work, ref, after, date_ok, m):
     """Clip pairs and split them by a date condition ``date_ok(pairs) -> bool mask``."""
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri, pieces = _hits(work, ref_geoms)
+    pi, ri, pieces, _ = _hits(work, ref_geoms, m)
     return pi, ri, pieces, date_ok(pi, ri)
 
 
@@ -647,7 +753,9 @@ def _approval_cover(work, ref, after, cols, m):
     """Approvals dated on or before the after-date cover; later ones are 先建后批."""
     n = len(work)
     date = pd.to_datetime(ref["date"], errors="coerce").to_numpy()
-    pi, ri, pieces, valid = _dated_pieces(work, ref, after, lambda pi, ri: date[ri] <= after[pi])
+    pi, ri, pieces, valid = _dated_pieces(
+        work, ref, after, lambda pi, ri: date[ri] <= after[pi], m
+    )
     late = ~valid & (date[ri] > after[pi])
     ok_union = _union_by(pieces[valid], pi[valid], n, work)
     late_union = _union_by(pieces[late], pi[late], n, work)
@@ -679,7 +787,7 @@ def _facility_cover(work, ref, after, unions, cols, m):
         else np.full(len(ref), "", dtype=object)
     )
     pi, ri, pieces, ok = _dated_pieces(
-        work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi])
+        work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi]), m
     )
     restricted = np.isin(kind[ri], FACILITY_NOT_ON_PF)
     free = _union_by(pieces[ok & ~restricted], pi[ok & ~restricted], n, work)
@@ -707,7 +815,7 @@ def _temporary_cover(work, ref, after, category, cols, m):
     start = pd.to_datetime(ref["start"], errors="coerce").to_numpy()
     end = pd.to_datetime(ref["end"], errors="coerce").to_numpy()
     pi, ri, pieces, in_force = _dated_pieces(
-        work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri])
+        work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri]), m
     )
     if "use" in ref.columns:
         allowed = temporary_uses()
