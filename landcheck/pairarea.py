@@ -334,7 +334,8 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
 
 
 def _flatten(geoms):
-    """Coordinates of polygonal geometries as offsets: geometry → rings → vertices."""
+    """Coordinates of non-empty Polygons and MultiPolygons as offsets: geometry → rings →
+    vertices."""
     types = shapely.get_type_id(geoms)
     if (types == 3).all() and not shapely.get_num_interior_rings(geoms).any():
         # polygons without holes (most parcels and patches): one ring each
@@ -345,16 +346,6 @@ def _flatten(geoms):
         exterior = np.ones(len(geoms), dtype=bool)
         geom_off = np.arange(len(geoms) + 1, dtype=np.int64)
         return x, y, ring_off, geom_off, _ring_signs(x, y, ring_off, exterior)
-    if not np.isin(types, (3, 6)).all():  # collections: their polygonal parts
-        from landcheck.area import _polygons
-
-        polys, geom_of_poly = _polygons(geoms)
-        order = np.argsort(geom_of_poly, kind="stable")
-        multi = np.empty(len(geoms), dtype=object)
-        multi[:] = [[] for _ in range(len(geoms))]
-        for g, poly in zip(geom_of_poly[order].tolist(), polys[order], strict=True):
-            multi[g].append(poly)
-        geoms = shapely.multipolygons(multi.tolist())
     kind, xy, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_off, poly_off = offsets
@@ -368,6 +359,26 @@ def _flatten(geoms):
     x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
     ring_off = ring_off.astype(np.int64)
     return x, y, ring_off, geom_off.astype(np.int64), _ring_signs(x, y, ring_off, exterior)
+
+
+def _areal(geoms) -> np.ndarray:
+    """Polygons and MultiPolygons as they are (the same objects); the polygonal parts of a
+    collection as one MultiPolygon; None for anything without area (None, empty, points,
+    lines)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    has = ~shapely.is_missing(out)
+    types = np.full(len(out), -1)
+    types[has] = shapely.get_type_id(out[has])
+    empty = np.zeros(len(out), dtype=bool)
+    empty[has] = shapely.is_empty(out[has])
+    out[~np.isin(types, (3, 6, 7)) | empty] = None
+    for i in np.flatnonzero((types == 7) & ~empty):  # collections are rare: one by one
+        from landcheck.area import _polygons
+
+        polys, _ = _polygons(shapely.get_parts(out[i]))
+        polys = polys[~shapely.is_empty(polys)]
+        out[i] = shapely.MultiPolygon(list(polys)) if len(polys) else None
+    return out
 
 
 def _unique(geoms):
@@ -401,12 +412,15 @@ def overlap_areas(a, b, *, crs) -> tuple[np.ndarray, np.ndarray]:
     n = len(a)
     area = np.zeros(n)
     inside = np.zeros(n, dtype=bool)
-    has = ~(shapely.is_missing(a) | shapely.is_missing(b))
+    if len(a) != len(b):
+        raise ValueError(f"overlap_areas: {len(a)} geometries in a, {len(b)} in b")
+    a_areal, b_areal = _areal(a), _areal(b)
+    has = ~(shapely.is_missing(a_areal) | shapely.is_missing(b_areal))
     if not has.any():
         return area, inside
     rows = np.flatnonzero(has)
-    ua, ia = _unique(a[rows])
-    ub, ib = _unique(b[rows])
+    ua, ia = _unique(a_areal[rows])
+    ub, ib = _unique(b_areal[rows])
     fa, fb = _flatten(ua), _flatten(ub)
     status, _planar, x, y, chain_off, chain_pair, chain_sign = _kernel(*fa, *fb, ia, ib)
     area[rows] = chain_official_area(x, y, chain_off, chain_pair, chain_sign, len(rows), crs=crs)
@@ -415,6 +429,6 @@ def overlap_areas(a, b, *, crs) -> tuple[np.ndarray, np.ndarray]:
     if len(bad):
         from landcheck.area import official_area
 
-        pieces = shapely.intersection(a[bad], b[bad])
+        pieces = shapely.intersection(a_areal[bad], b_areal[bad])
         area[bad] = official_area(pieces, crs=crs)
     return area, inside

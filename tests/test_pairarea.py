@@ -102,6 +102,26 @@ def test_collections_count_their_polygonal_parts():
     assert area[0] == pytest.approx(geos([sq(0, 0, 4)], [sq(2, 2, 10)])[0], rel=1e-12)
 
 
+def test_nothing_of_area_measures_zero():
+    """Empty polygons, lines, points and collections without polygons have no area in
+    common with anything (the kernel never sees them)."""
+    square = sq(0, 0, 10)
+    line = shapely.LineString([(X0, Y0), (X0 + 5, Y0 + 5)])
+    nothing = [
+        shapely.Polygon(),
+        line,
+        shapely.Point(X0 + 1, Y0 + 1),
+        shapely.GeometryCollection([line]),
+    ]
+    area, inside = overlap_areas([*nothing, square], [*[square] * 4, shapely.Polygon()], crs=CRS)
+    assert (area == 0).all() and not inside.any()
+
+
+def test_lengths_must_match():
+    with pytest.raises(ValueError, match="2 geometries in a, 1 in b"):
+        overlap_areas([sq(0, 0, 1), sq(0, 0, 1)], [sq(0, 0, 1)], crs=CRS)
+
+
 def test_empty_input():
     area, inside = overlap_areas([], [], crs=CRS)
     assert area.shape == (0,) and inside.shape == (0,)
