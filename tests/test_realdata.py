@@ -382,3 +382,35 @@ def test_official_area_is_exact_for_edges_straight_in_lonlat():
     after = landcheck.official_area([split], crs=crs)[0]
     assert before == pytest.approx(2174.85, abs=0.01)
     assert after == pytest.approx(before, rel=1e-9)
+
+
+#: Real outlines measured against each other from their outlines (landcheck.pairarea) and by
+#: GEOS's intersection: (file, layer a, layer b). Land use with OSM water, and layers against
+#: themselves, where neighbours share edges and vertices (the degenerate pairs, measured by
+#: GEOS) and overlapping properties cross at every angle. Measured: at most 1.4e-14 relative
+#: in projected CRSs; in geographic ones 2e-8 relative (1.3e-6 m² on a 65 m² overlap of two
+#: Pará properties).
+OVERLAP_CASES = [
+    (EULUC, "euluc_land_use", "osm_water"),
+    (EULUC, "euluc_land_use", "euluc_land_use"),
+    (CAR, "car_imoveis", "car_imoveis"),
+    (MAPBIOMAS, "mapbiomas_alerts", "mapbiomas_alerts"),
+    (LPIS, "fr_rpg_contiguous", "fr_rpg_contiguous"),
+]
+
+
+@pytest.mark.parametrize(("gpkg", "name_a", "name_b"), OVERLAP_CASES,
+                         ids=[f"{a}-x-{b}" for _, a, b in OVERLAP_CASES])
+def test_intersection_areas_from_outlines_agree_with_geos(gpkg, name_a, name_b):
+    from landcheck.pairarea import overlap_areas
+
+    a_gdf, b_gdf = layer(gpkg, name_a), layer(gpkg, name_b)
+    a = np.asarray(a_gdf.geometry.values, dtype=object)
+    b = np.asarray(b_gdf.geometry.values, dtype=object)
+    a, b = a[shapely.is_valid(a)], b[shapely.is_valid(b)]
+    pa, pb = shapely.STRtree(b).query(a, predicate="intersects")
+    measured, inside = overlap_areas(a[pa], b[pb], crs=a_gdf.crs)
+    reference = landcheck.official_area(shapely.intersection(a[pa], b[pb]), crs=a_gdf.crs)
+    assert len(pa) > 100
+    np.testing.assert_allclose(measured, reference, rtol=1e-7, atol=1e-5)
+    assert shapely.contains_properly(b[pb[inside]], a[pa[inside]]).all()
