@@ -119,7 +119,7 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
     planar = np.zeros(npairs, dtype=np.float64)
     out_x = np.empty(1024, dtype=np.float64)
     out_y = np.empty(1024, dtype=np.float64)
-    chain_off = np.empty(256, dtype=np.int64)
+    chain_off = np.empty(257, dtype=np.int64)  # one more than the chains
     chain_pair = np.empty(256, dtype=np.int64)
     chain_sign = np.empty(256, dtype=np.float64)
     npts = 0
@@ -153,7 +153,15 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
             vx, vy = bx[k] - ox, by[k] - oy
             bxmin, bxmax = min(bxmin, vx), max(bxmax, vx)
             bymin, bymax = min(bymin, vy), max(bymax, vy)
-        # candidate edges: those whose box meets the other polygon's box
+        # candidate edges: those whose box meets the other polygon's box (capacity for all
+        # edges and for every point this pair can write is reserved once per pair: growing
+        # an array inside the loops would cost a reference-count update per point)
+        n_a_pts = a_roff[ar1] - a_roff[ar0]
+        n_b_pts = b_roff[br1] - b_roff[br0]
+        if len(ea) < n_a_pts:
+            ea = _grow(ea, n_a_pts)
+        if len(eb) < n_b_pts:
+            eb = _grow(eb, n_b_pts)
         na = 0
         for r in range(ar0, ar1):
             for k in range(a_roff[r], a_roff[r + 1] - 1):
@@ -165,7 +173,6 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                     and max(y0, y1) >= bymin
                     and min(y0, y1) <= bymax
                 ):
-                    ea = _grow(ea, na + 1)
                     ea[na] = k
                     na += 1
         nb = 0
@@ -179,7 +186,6 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                     and max(y0, y1) >= aymin
                     and min(y0, y1) <= aymax
                 ):
-                    eb = _grow(eb, nb + 1)
                     eb[nb] = k
                     nb += 1
         # proper crossings; any uncertain orientation between overlapping edges: degenerate
@@ -212,12 +218,13 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                 if (d1 > 0) != (d2 > 0) and (d3 > 0) != (d4 > 0):
                     t = d1 / (d1 - d2)
                     u = d3 / (d3 - d4)
-                    cx_a = _grow(cx_a, nc + 1)
-                    cx_b = _grow(cx_b, nc + 1)
-                    cx_t = _grow(cx_t, nc + 1)
-                    cx_u = _grow(cx_u, nc + 1)
-                    cx_x = _grow(cx_x, nc + 1)
-                    cx_y = _grow(cx_y, nc + 1)
+                    if nc == len(cx_a):
+                        cx_a = _grow(cx_a, nc + 1)
+                        cx_b = _grow(cx_b, nc + 1)
+                        cx_t = _grow(cx_t, nc + 1)
+                        cx_u = _grow(cx_u, nc + 1)
+                        cx_x = _grow(cx_x, nc + 1)
+                        cx_y = _grow(cx_y, nc + 1)
                     cx_a[nc], cx_b[nc], cx_t[nc], cx_u[nc] = k, j, t, u
                     cx_x[nc] = p0x + t * (p1x - p0x)
                     cx_y[nc] = p0y + t * (p1y - p0y)
@@ -227,7 +234,20 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
         if bad:
             status[i] = DEGENERATE
             continue
-        order = _grow(order, nc)
+        if len(order) < nc:
+            order = _grow(order, nc)
+        # points: every vertex of both outlines, each crossing twice (once per side), a
+        # ring start once more per ring; chains: one per crossing and side, one per ring
+        n_rings = (ar1 - ar0) + (br1 - br0)
+        need = npts + n_a_pts + n_b_pts + 2 * nc + n_rings
+        if len(out_x) < need:
+            out_x = _grow(out_x, need)
+            out_y = _grow(out_y, len(out_x))
+        need = nch + 2 * nc + n_rings
+        if len(chain_pair) < need:
+            chain_pair = _grow(chain_pair, need)
+            chain_sign = _grow(chain_sign, len(chain_pair))
+            chain_off = _grow(chain_off, len(chain_pair) + 1)  # always one longer
         area2 = 0.0
         a_in_all = True
         chains_before = nch
@@ -238,11 +258,13 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                 oxs, oys, ooff, o0, o1 = bx, by, b_roff, br0, br1
                 okey = cx_a
                 opar = cx_t
+                lo_x, hi_x, lo_y, hi_y = bxmin, bxmax, bymin, bymax
             else:
                 xs, ys, roff, sign, r0, r1 = bx, by, b_roff, b_sign, br0, br1
                 oxs, oys, ooff, o0, o1 = ax, ay, a_roff, ar0, ar1
                 okey = cx_b
                 opar = cx_u
+                lo_x, hi_x, lo_y, hi_y = axmin, axmax, aymin, aymax
             # crossings sorted by (edge, parameter along it): insertion sort, few per pair
             for c in range(nc):
                 order[c] = c
@@ -260,31 +282,29 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
             for r in range(r0, r1):
                 s, e = roff[r], roff[r + 1]
                 sx, sy = xs[s] - ox, ys[s] - oy
-                state, sure = _inside(sx, sy, oxs, oys, ooff, o0, o1, ox, oy)
-                if not sure:
-                    bad = True
-                    break
+                if sx < lo_x or sx > hi_x or sy < lo_y or sy > hi_y:
+                    state = False  # outside the other polygon's box, so outside it
+                else:
+                    state, sure = _inside(sx, sy, oxs, oys, ooff, o0, o1, ox, oy)
+                    if not sure:
+                        bad = True
+                        break
                 if side == 0 and not state:
                     a_in_all = False
+                if not state and (cpos >= nc or okey[order[cpos]] >= e - 1):
+                    continue  # no crossing on this ring and outside: nothing of it inside
                 # points are written only inside an open chain, so chains are contiguous:
                 # chain c spans chain_off[c] .. chain_off[c + 1]
                 open_chain = state
                 if open_chain:
-                    out_x = _grow(out_x, npts + 1)
-                    out_y = _grow(out_y, npts + 1)
                     out_x[npts], out_y[npts] = sx, sy
                     npts += 1
                 for k in range(s, e - 1):
                     while cpos < nc and okey[order[cpos]] == k:
                         c = order[cpos]
-                        out_x = _grow(out_x, npts + 1)
-                        out_y = _grow(out_y, npts + 1)
                         out_x[npts], out_y[npts] = cx_x[c], cx_y[c]
                         npts += 1
                         if open_chain:  # leaving the other polygon: close the chain
-                            chain_off = _grow(chain_off, nch + 2)
-                            chain_pair = _grow(chain_pair, nch + 1)
-                            chain_sign = _grow(chain_sign, nch + 1)
                             chain_off[nch + 1] = npts
                             chain_pair[nch] = i
                             chain_sign[nch] = sign[r]
@@ -292,14 +312,9 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                         open_chain = not open_chain  # entering: the point opens a chain
                         cpos += 1
                     if open_chain:
-                        out_x = _grow(out_x, npts + 1)
-                        out_y = _grow(out_y, npts + 1)
                         out_x[npts], out_y[npts] = xs[k + 1] - ox, ys[k + 1] - oy
                         npts += 1
                 if open_chain:
-                    chain_off = _grow(chain_off, nch + 2)
-                    chain_pair = _grow(chain_pair, nch + 1)
-                    chain_sign = _grow(chain_sign, nch + 1)
                     chain_off[nch + 1] = npts
                     chain_pair[nch] = i
                     chain_sign[nch] = sign[r]
