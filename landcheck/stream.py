@@ -112,6 +112,7 @@ def screen_to_gpkg(
     overwrite : bool
         Replace existing outputs.
     """
+    from landcheck.overlay import _cyclic_gc_paused
     from landcheck.screen import (
         _as_date,
         _as_layerset,
@@ -185,13 +186,14 @@ def screen_to_gpkg(
                 info = source_info(gdf)
                 notes += [n for n in (info.notes if info is not None else ()) if n not in notes]
             gdf = _to_working(gdf, crs_decision.crs, "patches", spec.helmert)
-            overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
-                                      params=params, threads=threads,
-                                      chunk_size=max(1, -(-len(gdf) // threads)))
-            fired = pack.evaluate(overlay.facts, run=run)
-            decided = decide(overlay.facts, fired, pack.rules, run=run)
-            verdicts = _verdict_table(gdf, overlay.facts, decided, ref.get("townships"))
-            fragments = _fragments(gdf, overlay, decided)
+            with _cyclic_gc_paused():  # as in landcheck.screen
+                overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
+                                          params=params, threads=threads,
+                                          chunk_size=max(1, -(-len(gdf) // threads)))
+                fired = pack.evaluate(overlay.facts, run=run)
+                decided = decide(overlay.facts, fired, pack.rules, run=run)
+                verdicts = _verdict_table(gdf, overlay.facts, decided, ref.get("townships"))
+                fragments = _fragments(gdf, overlay, decided)
             _append(tmp, "verdicts", verdicts)
             _append(tmp, "fragments", fragments)
             for v, n in verdicts["verdict"].value_counts().items():

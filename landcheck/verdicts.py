@@ -95,27 +95,54 @@ def decide(
 
 
 def _reasons(facts, fired, rules, none, default, run):
-    ids = [[] for _ in range(len(facts))]
-    zh = [[] for _ in range(len(facts))]
-    en = [[] for _ in range(len(facts))]
-    for r in rules:
-        rows = np.flatnonzero(fired[r.id].to_numpy(dtype=bool))
-        if not len(rows):
+    """Fired rule ids (a list per row, pack order) and their reasons joined per row.
+
+    Each rule renders the texts of the rows it fired on at once; the texts are then ordered
+    by row and rule in one sort. A row with one reason (most) takes it as it is; only rows
+    with several are joined one by one.
+    """
+    n = len(facts)
+    rows, order, ids, zh, en = [], [], [], [], []
+    for k, r in enumerate(rules):
+        hit = np.flatnonzero(fired[r.id].to_numpy(dtype=bool))
+        if not len(hit):
             continue
         # only the facts this rule's reasons name, only for the rows it fired on
         names = [c for c in _placeholders(r) if c in facts.columns]
-        sub = facts[names].iloc[rows] if names else pd.DataFrame(index=range(len(rows)))
-        texts_zh = r.reasons(sub, run=run, lang="zh")
-        texts_en = r.reasons(sub, run=run, lang="en")
-        for i, t_zh, t_en in zip(rows.tolist(), texts_zh, texts_en, strict=True):
-            ids[i].append(r.id)
-            zh[i].append(t_zh)
-            en[i].append(t_en)
-    for i in np.flatnonzero(none):
-        ids[i].append(default[0])
-        zh[i].append(default[2])
-        en[i].append(default[3])
-    return ids, ["；".join(z) for z in zh], ["; ".join(e) for e in en]
+        sub = facts[names].iloc[hit] if names else pd.DataFrame(index=range(len(hit)))
+        rows.append(hit)
+        order.append(np.full(len(hit), k))
+        ids.append(np.full(len(hit), r.id, dtype=object))
+        zh.append(np.asarray(r.reasons(sub, run=run, lang="zh"), dtype=object))
+        en.append(np.asarray(r.reasons(sub, run=run, lang="en"), dtype=object))
+    quiet = np.flatnonzero(none)
+    rows.append(quiet)
+    order.append(np.full(len(quiet), len(rules)))
+    for out, value in ((ids, default[0]), (zh, default[2]), (en, default[3])):
+        out.append(np.full(len(quiet), value, dtype=object))
+    row, k = np.concatenate(rows), np.concatenate(order)
+    sort = np.lexsort((k, row))
+    row = row[sort]
+    ids, zh, en = (np.concatenate(x)[sort] for x in (ids, zh, en))
+    out_ids = np.empty(n, dtype=object)
+    out_zh = np.full(n, "", dtype=object)
+    out_en = np.full(n, "", dtype=object)
+    counts = np.bincount(row, minlength=n)
+    one = counts[row] == 1
+    out_zh[row[one]], out_en[row[one]] = zh[one], en[one]
+    # (fromiter: a list of one-element lists given to numpy would be read as a 2-D array)
+    out_ids[row[one]] = np.fromiter(([i] for i in ids[one].tolist()), dtype=object,
+                                    count=int(one.sum()))
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]]) if len(row) else np.zeros(0, int)
+    for s in starts[counts[row[starts]] > 1].tolist():
+        i = row[s]
+        e = s + counts[i]
+        out_ids[i] = ids[s:e].tolist()
+        out_zh[i] = "；".join(zh[s:e].tolist())
+        out_en[i] = "; ".join(en[s:e].tolist())
+    for i in np.flatnonzero(counts == 0):  # a row no rule and no default reached
+        out_ids[i] = []
+    return out_ids.tolist(), out_zh.tolist(), out_en.tolist()
 
 
 def _split(facts, fired, rules, verdict) -> pd.DataFrame:

@@ -61,6 +61,34 @@ def test_half_approved_half_on_permanent_farmland():
     assert_areas_add_up(r.verdicts)
 
 
+def test_garbage_collector_is_paused_from_facts_to_fragments(monkeypatch):
+    import gc
+    import importlib
+
+    # the module: the package's own `screen` attribute is the function
+    sc = importlib.import_module("landcheck.screen")
+    seen = []
+    real = sc._fragments
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(sc, "_fragments", spy)
+    patches, layers = tiny()
+    assert gc.isenabled()
+    screen(patches, layers, reference_date="2023-09-30", threads=1)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sc, "_fragments", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        screen(patches, layers, reference_date="2023-09-30", threads=1)
+    assert gc.isenabled()
+
+
 def test_approval_after_construction_is_built_before_approval():
     patches, layers = tiny(after="2023-01-09")  # approval dated the next day
     v = screen(patches, layers).verdicts.iloc[0]
