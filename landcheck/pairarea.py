@@ -99,6 +99,35 @@ def _inside(px, py, x, y, ring_off, r0, r1, ox, oy):
 
 
 @njit(cache=True, nogil=True)
+def _box(x, y, k0, k1, ox, oy):
+    """Bounding box of vertices k0..k1-1, relative to (ox, oy): xmin, xmax, ymin, ymax."""
+    xmin = ymin = np.inf
+    xmax = ymax = -np.inf
+    for k in range(k0, k1):
+        vx, vy = x[k] - ox, y[k] - oy
+        xmin, xmax = min(xmin, vx), max(xmax, vx)
+        ymin, ymax = min(ymin, vy), max(ymax, vy)
+    return xmin, xmax, ymin, ymax
+
+
+@njit(cache=True, nogil=True)
+def _edges_near(x, y, ring_off, r0, r1, ox, oy, xmin, xmax, ymin, ymax, out):
+    """Write into ``out`` the edges (index of their first vertex) of rings r0..r1-1 whose
+    box meets the given box (relative to (ox, oy)); return how many."""
+    n = 0
+    for r in range(r0, r1):
+        for k in range(ring_off[r], ring_off[r + 1] - 1):
+            x0, x1 = x[k] - ox, x[k + 1] - ox
+            y0, y1 = y[k] - oy, y[k + 1] - oy
+            if max(x0, x1) >= xmin and min(x0, x1) <= xmax and max(y0, y1) >= ymin and (
+                min(y0, y1) <= ymax
+            ):
+                out[n] = k
+                n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
 def _grow(arr, need):
     if need <= len(arr):
         return arr
@@ -140,19 +169,8 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
         ar0, ar1 = a_goff[ga], a_goff[ga + 1]
         br0, br1 = b_goff[gb], b_goff[gb + 1]
         ox, oy = ax[a_roff[ar0]], ay[a_roff[ar0]]
-        # bounding boxes (relative)
-        axmin = aymin = np.inf
-        axmax = aymax = -np.inf
-        for k in range(a_roff[ar0], a_roff[ar1]):
-            vx, vy = ax[k] - ox, ay[k] - oy
-            axmin, axmax = min(axmin, vx), max(axmax, vx)
-            aymin, aymax = min(aymin, vy), max(aymax, vy)
-        bxmin = bymin = np.inf
-        bxmax = bymax = -np.inf
-        for k in range(b_roff[br0], b_roff[br1]):
-            vx, vy = bx[k] - ox, by[k] - oy
-            bxmin, bxmax = min(bxmin, vx), max(bxmax, vx)
-            bymin, bymax = min(bymin, vy), max(bymax, vy)
+        axmin, axmax, aymin, aymax = _box(ax, ay, a_roff[ar0], a_roff[ar1], ox, oy)
+        bxmin, bxmax, bymin, bymax = _box(bx, by, b_roff[br0], b_roff[br1], ox, oy)
         # candidate edges: those whose box meets the other polygon's box (capacity for all
         # edges and for every point this pair can write is reserved once per pair: growing
         # an array inside the loops would cost a reference-count update per point)
@@ -162,32 +180,8 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
             ea = _grow(ea, n_a_pts)
         if len(eb) < n_b_pts:
             eb = _grow(eb, n_b_pts)
-        na = 0
-        for r in range(ar0, ar1):
-            for k in range(a_roff[r], a_roff[r + 1] - 1):
-                x0, x1 = ax[k] - ox, ax[k + 1] - ox
-                y0, y1 = ay[k] - oy, ay[k + 1] - oy
-                if (
-                    max(x0, x1) >= bxmin
-                    and min(x0, x1) <= bxmax
-                    and max(y0, y1) >= bymin
-                    and min(y0, y1) <= bymax
-                ):
-                    ea[na] = k
-                    na += 1
-        nb = 0
-        for r in range(br0, br1):
-            for k in range(b_roff[r], b_roff[r + 1] - 1):
-                x0, x1 = bx[k] - ox, bx[k + 1] - ox
-                y0, y1 = by[k] - oy, by[k + 1] - oy
-                if (
-                    max(x0, x1) >= axmin
-                    and min(x0, x1) <= axmax
-                    and max(y0, y1) >= aymin
-                    and min(y0, y1) <= aymax
-                ):
-                    eb[nb] = k
-                    nb += 1
+        na = _edges_near(ax, ay, a_roff, ar0, ar1, ox, oy, bxmin, bxmax, bymin, bymax, ea)
+        nb = _edges_near(bx, by, b_roff, br0, br1, ox, oy, axmin, axmax, aymin, aymax, eb)
         # proper crossings; any uncertain orientation between overlapping edges: degenerate
         nc = 0
         bad = False
