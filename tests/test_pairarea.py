@@ -59,17 +59,29 @@ HAND = {
         pairarea.GENERIC,
     ),
     "clockwise rings": (shapely.reverse(sq(0, 0, 10)), shapely.reverse(sq(5.5, 5.5, 10)), 20.25, 0),
-    # outlines sharing an edge, a vertex on the other's edge, identical, touching only
+    # outlines sharing part of an edge with different vertices along it (left to GEOS: their
+    # official areas would differ by the vertex effect); then, decided with the second
+    # outline shifted by an infinitesimal: a vertex on the other's edge, identical outlines,
+    # a touching corner, neighbours sharing a whole edge, a shared edge seen from inside
     "shared edge": (sq(0, 0, 10), sq(0, 0, 5, 10), 50.0, pairarea.DEGENERATE),
     # the triangle right of x = 5 up to x = 10: 5 · 10 − (10/7) · 5²/2
     "vertex on edge": (
         sq(0, 0, 10),
         poly((5, 0), (12, 5), (5, 10)),
         50.0 - 125.0 / 7.0,
-        pairarea.DEGENERATE,
+        pairarea.GENERIC,
     ),
-    "identical": (sq(0, 0, 10), sq(0, 0, 10), 100.0, pairarea.DEGENERATE),
-    "touching corner": (sq(0, 0, 10), sq(10, 10, 5), 0.0, pairarea.DEGENERATE),
+    "identical": (sq(0, 0, 10), sq(0, 0, 10), 100.0, pairarea.GENERIC),
+    "touching corner": (sq(0, 0, 10), sq(10, 10, 5), 0.0, pairarea.GENERIC),
+    "neighbours, left": (sq(0, 0, 10), sq(-10, 0, 10), 0.0, pairarea.GENERIC),
+    "neighbours, right": (sq(0, 0, 10), sq(10, 0, 10), 0.0, pairarea.GENERIC),
+    "neighbours, below": (sq(0, 0, 10), sq(0, -10, 10), 0.0, pairarea.GENERIC),
+    "same edges, inside": (
+        sq(0, 0, 10),
+        poly((0, 0), (10, 0), (10, 10), (0, 10), (-5, 5)),
+        100.0,
+        pairarea.GENERIC,
+    ),
 }
 
 
@@ -147,14 +159,22 @@ stars = st.builds(
 @given(a=stars, b=stars, grid=st.sampled_from([0.0, 0.0, 1.0, 5.0]))
 def test_same_area_as_geos(a, b, grid):
     """Random star-shaped polygons; snapped to a coarse grid, outlines share vertices and
-    edges (the degenerate pairs, measured by GEOS)."""
+    edges (decided with one outline shifted by an infinitesimal, or left to GEOS).
+
+    Planar areas agree to 1e-9. Official areas agree to 1e-9 where the outlines cross in
+    general position; where they touch, GEOS keeps the touching point as a vertex of the
+    piece, and official edges are straight in (B, L), so they may differ by the vertex effect
+    (measured here up to 1.1e-6 relative on 30 m edges; docs/area.md)."""
     if grid:  # rounded coordinates (set_precision would make GEOS snap its results too)
         a, b = (shapely.transform(g, lambda xy: np.round(xy / grid) * grid) for g in (a, b))
     if not (shapely.is_valid(a) and shapely.is_valid(b)) or a.is_empty or b.is_empty:
         return
+    planar, _ = overlap_areas([a, b], [b, a], crs=None)
+    pieces = shapely.intersection(np.array([a, b], dtype=object), np.array([b, a], dtype=object))
+    np.testing.assert_allclose(planar, shapely.area(pieces), rtol=1e-9, atol=1e-7)
     area, inside = overlap_areas([a, b], [b, a], crs=CRS)
     ref = geos([a, b], [b, a])
-    np.testing.assert_allclose(area, ref, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(area, ref, rtol=1e-5, atol=1e-6)
     if inside[0]:
         assert official_area([a], crs=CRS)[0] == pytest.approx(area[0], rel=1e-12)
-        assert shapely.contains_properly(b, a)
+        assert shapely.covers(b, a)
