@@ -52,7 +52,7 @@ import numpy as np
 import shapely
 from numba import njit
 
-from landcheck.area import chain_official_area
+from landcheck.area import _polygons, chain_official_area
 
 __all__ = ["overlap_areas"]
 
@@ -538,8 +538,6 @@ def _areal(geoms) -> np.ndarray:
     empty[has] = shapely.is_empty(out[has])
     out[~np.isin(types, (3, 6, 7)) | empty] = None
     for i in np.flatnonzero((types == 7) & ~empty):  # collections are rare: one by one
-        from landcheck.area import _polygons
-
         polys, _ = _polygons(shapely.get_parts(out[i]))
         polys = polys[~shapely.is_empty(polys)]
         out[i] = shapely.MultiPolygon(list(polys)) if len(polys) else None
