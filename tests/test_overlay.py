@@ -247,6 +247,18 @@ def test_cut_length_of_a_remainder_cut_twice():
     assert f["cut_m"] == pytest.approx(100.0, abs=1e-9)
 
 
+def test_a_sliver_with_almost_no_area_is_removed_with_its_cut_length():
+    """An approval covers the patch's right part but stops 1e-8 m short of its bottom edge:
+    the remainder is the 10 × 100 m left part plus a 90 m × 1e-8 m strip (9e-7 m², under
+    1e-9 of the remainder's area). The strip is thinner than the tolerance, so it goes, and
+    the cut is the 100 m line x = 10 alone, not 100 + 2 × 90 m."""
+    p = patches(b(0, 0, 100, 100))
+    layers = {"approvals": approvals(("A1", "2023-01-01", b(10, 1e-8, 110, 110)))}
+    f = compute_facts(p, layers, crs=CRS).facts.iloc[0]
+    assert f["remainder_m2"] == pytest.approx(oa(b(0, 0, 10, 100)), rel=1e-9)
+    assert f["cut_m"] == pytest.approx(100.0, abs=1e-6)
+
+
 def test_few_big_features_are_queried_against_a_tree_of_patches():
     """4 × features < patches: the tree is built on the patches; pairs are the same."""
     many = [b(x, 0, x + 5, 5) for x in range(0, 400, 10)]
