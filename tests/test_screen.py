@@ -268,6 +268,27 @@ def test_result_writers_refuse_existing(tmp_path):
     assert "1 patches" in repr(r) and "<table" in r._repr_html_()
 
 
+def test_list_columns_become_joined_text_for_the_geopackage():
+    import numpy as np
+
+    from landcheck.report.gpkg import flatten_lists
+
+    df = pd.DataFrame({
+        "ids": pd.Series([None, ["A", "B"], [], ("C",), np.array([7, 8]), float("nan")],
+                         dtype=object),
+        "nums": pd.Series([[1, 2], None, [3], [], [10], [0]], dtype=object),
+        "text": ["a", "b", None, "d", "e", "f"],
+        "area": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    })
+    out = flatten_lists(df)
+    assert out["ids"].tolist()[1:5] == ["A;B", "", "C", "7;8"]
+    assert pd.isna(out["ids"].iloc[0]) and pd.isna(out["ids"].iloc[5])
+    assert out["nums"].tolist()[2:] == ["3", "", "10", "0"] and out["nums"].iloc[0] == "1;2"
+    pd.testing.assert_series_equal(out["text"], df["text"])
+    pd.testing.assert_series_equal(out["area"], df["area"])
+    assert isinstance(df["ids"].iloc[1], list)  # the input is left as it was
+
+
 def test_screen_accepts_a_config_path_and_patch_path():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
