@@ -158,5 +158,8 @@ def _merge(results, chunks, n) -> OverlayResult:
     for name in names:
         arrays = [r.parts.get(name, np.full(len(r.facts), None, dtype=object)) for r in results]
         parts[name] = np.concatenate([np.asarray(a, dtype=object) for a in arrays])[back]
+    uncovered = np.concatenate([
+        r.uncovered if r.uncovered is not None else np.full(len(r.facts), None, dtype=object)
+        for r in results])[back]
     return OverlayResult(facts=facts, cover=cover, remainder=remainder,
-                         schema=results[0].schema, parts=parts)
+                         schema=results[0].schema, parts=parts, uncovered=uncovered)

@@ -119,6 +119,9 @@ class OverlayResult:
     remainder: np.ndarray  # remainder geometry per patch (None where nothing remains)
     schema: dict[str, str] = field(default_factory=dict)
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # extra measured parts by name
+    #: patch − cover where the remainder step computed exactly that difference (no later
+    #: approval or construction land under the patch), else None: the fragments reuse it
+    uncovered: np.ndarray | None = None
 
 
 _GC_LOCK = threading.Lock()
@@ -201,7 +204,7 @@ def _compute_facts(patches, layers, crs, tolerance_m, params) -> OverlayResult:
         if "type_category" in facts
         else np.full(len(work), None, dtype=object)
     )
-    cover, remainder, cols = _cover_facts(
+    cover, remainder, uncovered, cols = _cover_facts(
         work, patches, category, layers, unions, built, farm_pieces, facts, m, tolerance_m
     )
     facts = _fractions(facts.join(cols))
@@ -209,7 +212,8 @@ def _compute_facts(patches, layers, crs, tolerance_m, params) -> OverlayResult:
     facts = _provided(work, patches, facts, layers, crs, params or {}, parts)
     facts = _complete(facts)
     return OverlayResult(
-        facts=facts, cover=cover, remainder=remainder, schema=fact_schema(), parts=parts
+        facts=facts, cover=cover, remainder=remainder, schema=fact_schema(), parts=parts,
+        uncovered=uncovered,
     )
 
 
@@ -701,7 +705,8 @@ def _cover_facts(
         covers.append(_temporary_cover(work, layers["temporary_land"], after, category, cols, m))
     cover = _union_rows(covers, n, work)
     excluded = _union_rows([cover, late, built], n, work)
-    remainder = _remainder(work, excluded, tolerance_m)
+    remainder, raw = _remainder(work, excluded, tolerance_m)
+    uncovered = np.where(_same(excluded, cover), raw, None)
     cols["cover_m2"] = m.area(cover)
     cols["built_m2"] = (  # the construction parcels' share of the patch (a coverage)
         facts["lu_construction_m2"].to_numpy() if "lu_construction_m2" in facts else np.nan
@@ -709,7 +714,7 @@ def _cover_facts(
     cols["remainder_m2"] = m.area(remainder)
     cols["cut_m"] = _cut_length(work, remainder)
     _remainder_on(remainder, cols["remainder_m2"].to_numpy(), unions, farm_pieces, facts, cols, m)
-    return cover, remainder, cols
+    return cover, remainder, uncovered, cols
 
 
 #: Distance (m) within which a remainder edge counts as lying on the patch boundary.
@@ -904,13 +909,14 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
     """Patch minus cover, with parts thinner than the tolerance removed (opening).
 
     An uncovered patch is its own remainder (the same object); a patch whose cover is the
-    patch itself has none.
+    patch itself has none. Also returns the bare differences (None where none was needed).
     """
     has = ~shapely.is_missing(work)
     rem = np.where(shapely.is_missing(cover), work, None)
+    raw = np.full(len(work), None, dtype=object)
     both = has & ~shapely.is_missing(cover) & ~_same(cover, work)
     if both.any():
-        rem[both] = shapely.difference(work[both], cover[both])
+        raw[both] = rem[both] = shapely.difference(work[both], cover[both])
     rem = _polygonal(rem)
     if tolerance_m > 0:
         cut = ~shapely.is_missing(rem) & both  # only a cut remainder can have slivers
@@ -936,7 +942,7 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
         rows = np.flatnonzero(cut)[changed]
         trimmed = _polygonal(shapely.intersection(rem[rows], _nz(opened[changed])))
         rem[rows] = trimmed
-    return rem
+    return rem, raw
 
 
 def _remainder_on(remainder, rem_area, unions, farm_pieces, facts, cols, m) -> None:

@@ -344,7 +344,11 @@ def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
     rest = np.full(len(facts), None, dtype=object)
     rest_area = np.zeros(len(facts))
     if split.any():
-        rest[split] = shapely.difference(geoms[split], overlay.cover[split])
+        known = overlay.uncovered  # patch − cover, where the overlay already computed it
+        known = np.full(len(facts), None, dtype=object) if known is None else known
+        todo = split & shapely.is_missing(known)
+        rest[split & ~todo] = known[split & ~todo]
+        rest[todo] = shapely.difference(geoms[todo], overlay.cover[todo])
         rest[split] = np.where(shapely.is_empty(rest[split]), None, rest[split])
         # the rest's area is the complement of the legal part, so the parts add up exactly
         # (its own official area differs by ~1e-7: splitting an edge of a projected polygon

@@ -409,3 +409,25 @@ def test_garbage_collector_is_paused_only_while_facts_are_computed(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_patch_minus_cover_is_kept_only_where_the_remainder_step_computed_exactly_it():
+    """P0: approved west half → patch − cover kept (the fragments reuse it); P1: a later
+    approval also excluded → not patch − cover, left to the fragments; P2: whole patch
+    approved and P3: no approval → nothing to keep."""
+    p = patches(b(0, 0, 40, 50), b(100, 0, 140, 50), b(200, 0, 240, 50), b(300, 0, 340, 50))
+    layers = {
+        "approvals": approvals(
+            ("A0", "2023-01-01", b(0, 0, 20, 50)),
+            ("A1", "2023-01-01", b(100, 0, 120, 50)),
+            ("A1L", "2024-01-01", b(130, 0, 140, 50)),
+            ("A2", "2023-01-01", b(190, -10, 250, 60)),
+        ),
+    }
+    r = compute_facts(p, layers, crs=CRS)
+    kept = r.uncovered
+    assert kept[0] is not None
+    assert shapely.equals(kept[0], shapely.difference(p.geometry[0], r.cover[0]))
+    assert shapely.area(kept[0]) == pytest.approx(20 * 50, rel=1e-12)
+    assert kept[1] is None and kept[2] is None and kept[3] is None
+    assert r.facts["remainder_m2"].iloc[1] == pytest.approx(oa(b(120, 0, 130, 50)), rel=1e-9)
