@@ -639,3 +639,14 @@ when = "outside_m2 > 0"
         loads_pack(text.replace("outside_m2 > 0", "area_m2 > 0"), schema=schemas)
     with pytest.raises(RuleError, match="subject 'plots' is not one of patches, projects"):
         loads_pack(text.replace('subject = "projects"', 'subject = "plots"'), schema=schemas)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from([0.005, 0.015, 12.345, 2.0, -0.0, 1e20, 99.995])),
+                min_size=1, max_size=30))
+def test_reasons_render_numbers_the_same_whole_column_or_one_by_one(values):
+    from landcheck.rules.pack import _text, render_reasons
+
+    frame = pd.DataFrame({"a": pd.Series(values, dtype=float)})
+    assert render_reasons("{a}平方米", frame) == [f"{_text(v)}平方米" for v in values]
