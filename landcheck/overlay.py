@@ -940,7 +940,16 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
         perimeter = shapely.length(rem[cut])
         changed |= shapely.length(_nz(opened)) < perimeter - 1e-6 * np.maximum(perimeter, 1.0)
         rows = np.flatnonzero(cut)[changed]
-        trimmed = _polygonal(shapely.intersection(rem[rows], _nz(opened[changed])))
+        # an opening whose area is what the measure found of it inside the remainder (up to
+        # the ~1e-9 m its edges moved: 1e-9 relative) lies in the remainder and is the
+        # trimmed remainder itself; only where a mitre join bulged out of the remainder
+        # (5 % of the changed ones at medium) is it cut back by GEOS
+        opened = opened[changed]
+        kept = after[changed]
+        fits = shapely.area(_nz(opened)) <= kept + 1e-9 * np.maximum(kept, 1.0)
+        trimmed = np.where(fits, opened, None)
+        if (~fits).any():
+            trimmed[~fits] = _polygonal(shapely.intersection(rem[rows[~fits]], opened[~fits]))
         rem[rows] = trimmed
     return rem, raw
 

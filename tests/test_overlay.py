@@ -259,6 +259,27 @@ def test_a_sliver_with_almost_no_area_is_removed_with_its_cut_length():
     assert f["cut_m"] == pytest.approx(100.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("chamfer", [0.0, 0.02])
+def test_a_trimmed_remainder_never_takes_the_bulge_of_a_mitre_join(chamfer):
+    """An approval leaves a 0.05 m strip on the west edge (a sliver at tolerance 0.1 m) and
+    the east part x ≥ 20. With a 0.02 m chamfer at the east part's corner (40, 50), the
+    opening erodes the chamfer away and grows the corner back sharp: a 2e-4 m² bulge
+    outside the remainder, which must not count. Without the chamfer the opening lies in
+    the remainder and is the trimmed remainder."""
+    east = [(20, 0), (40, 0), (40, 50 - chamfer), (40 - chamfer, 50), (20, 50)]
+    if not chamfer:
+        east = [(20, 0), (40, 0), (40, 50), (20, 50)]
+    outline = [(0, 0), *east[1:-1], (0, 50)]
+    patch = Polygon([(X0 + x, Y0 + y) for x, y in outline])
+    layers = {"approvals": approvals(("A1", "2023-01-01", b(0.05, -1, 20, 51)))}
+    r = compute_facts(patches(patch), layers, crs=CRS)
+    f = r.facts.iloc[0]
+    east_part = Polygon([(X0 + x, Y0 + y) for x, y in east])
+    assert f["remainder_m2"] == pytest.approx(oa(east_part), rel=1e-9)
+    assert shapely.area(shapely.difference(r.remainder[0], patch)) < 1e-6
+    assert f["cut_m"] == pytest.approx(50.0, abs=1e-5)
+
+
 def test_few_big_features_are_queried_against_a_tree_of_patches():
     """4 × features < patches: the tree is built on the patches; pairs are the same."""
     many = [b(x, 0, x + 5, 5) for x in range(0, 400, 10)]
