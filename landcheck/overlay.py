@@ -736,22 +736,26 @@ def _cut_length(work, remainder) -> np.ndarray:
     out = np.zeros(len(work))
     if not has.any():
         return out
+    from landcheck._cut_kernel import cut_lengths
+
     rows = np.flatnonzero(has)
-    parts, part_row = shapely.get_parts(remainder[rows], return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    ring_row = part_row[ring_part]
-    coords, idx = shapely.get_coordinates(rings, return_index=True)
-    same_ring = idx[1:] == idx[:-1]
-    p0, p1 = coords[:-1][same_ring], coords[1:][same_ring]
-    seg_row = ring_row[idx[:-1][same_ring]]
-    seg_len = np.hypot(*(p1 - p0).T)
-    edge = shapely.boundary(work[rows])
-    t1 = shapely.points(p0 + (p1 - p0) / 3.0)
-    t2 = shapely.points(p0 + 2.0 * (p1 - p0) / 3.0)
-    target = edge[seg_row]
-    on = shapely.dwithin(t1, target, CUT_SNAP_M) & shapely.dwithin(t2, target, CUT_SNAP_M)
-    out[rows] = np.bincount(seg_row, weights=np.where(on, 0.0, seg_len), minlength=len(rows))
+    rx, ry, r_ring, r_off = _outline_points(remainder[rows])
+    px, py, p_ring, p_off = _outline_points(work[rows])
+    out[rows] = cut_lengths(rx, ry, r_ring, r_off, px, py, p_ring, p_off, CUT_SNAP_M)
     return out
+
+
+def _outline_points(geoms):
+    """The rings' points of polygonal geometries: x, y, ring number per point, and the
+    offsets of each geometry's points."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    per_geom = np.bincount(part_of[ring_part[ring]], minlength=len(geoms))
+    off = np.zeros(len(geoms) + 1, dtype=np.int64)
+    np.cumsum(per_geom, out=off[1:])
+    return (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]),
+            ring.astype(np.int64), off)
 
 
 def _approval_cover(work, ref, after, cols, m):

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from landcheck.area import official_area
@@ -452,3 +454,46 @@ def test_patch_minus_cover_is_kept_only_where_the_remainder_step_computed_exactl
     assert shapely.area(kept[0]) == pytest.approx(20 * 50, rel=1e-12)
     assert kept[1] is None and kept[2] is None and kept[3] is None
     assert r.facts["remainder_m2"].iloc[1] == pytest.approx(oa(b(120, 0, 130, 50)), rel=1e-9)
+
+
+def _cut_length_by_geos(work, remainder):
+    """The cut-length rule written with GEOS predicates, for comparison."""
+    out = np.zeros(len(work))
+    for k, (patch, rem) in enumerate(zip(work, remainder, strict=True)):
+        if rem is None or rem is patch:
+            continue
+        edge = shapely.boundary(patch)
+        for ring in shapely.get_rings(shapely.get_parts(rem)):
+            c = shapely.get_coordinates(ring)
+            p0, p1 = c[:-1], c[1:]
+            on = (shapely.dwithin(shapely.points(p0 + (p1 - p0) / 3.0), edge, 1e-6)
+                  & shapely.dwithin(shapely.points(p0 + 2.0 * (p1 - p0) / 3.0), edge, 1e-6))
+            out[k] += np.hypot(*(p1 - p0).T)[~on].sum()
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-20, 60), st.floats(-20, 60), st.floats(1, 40),
+                          st.floats(1, 40), st.floats(0, 90)), min_size=1, max_size=6))
+def test_cut_length_matches_the_rule_written_with_geos(boxes):
+    """Patches with a hole and a second part, each cut by a rotated box (the cut edges,
+    the edges left on the patch outline and the holes' edges all occur)."""
+    from shapely import affinity
+
+    from landcheck.overlay import _cut_length
+
+    base = shapely.MultiPolygon([
+        Polygon([(0, 0), (50, 0), (50, 40), (0, 40)], [[(10, 10), (20, 10), (20, 20), (10, 20)]]),
+        Polygon([(60, 0), (70, 0), (70, 10), (60, 10)]),
+    ])
+    work, rem = [], []
+    for x, y, w, h, angle in boxes:
+        cutter = affinity.rotate(shapely.box(x, y, x + w, y + h), angle)
+        work.append(base)
+        left = shapely.difference(base, cutter)
+        rem.append(None if left.is_empty else left)
+    work = np.array([*work, base], dtype=object)
+    rem = np.array([*rem, base], dtype=object)  # the last is uncut: the patch itself
+    got = _cut_length(work, rem)
+    assert got == pytest.approx(_cut_length_by_geos(work, rem), rel=1e-12, abs=1e-9)
+    assert got[-1] == 0.0
