@@ -113,8 +113,9 @@ def _reasons(facts, fired, rules, none, default, run):
         rows.append(hit)
         order.append(np.full(len(hit), k))
         ids.append(np.full(len(hit), r.id, dtype=object))
-        zh.append(np.asarray(r.reasons(sub, run=run, lang="zh"), dtype=object))
-        en.append(np.asarray(r.reasons(sub, run=run, lang="en"), dtype=object))
+        texts: dict = {}  # each value formatted once for both languages
+        zh.append(np.asarray(r.reasons(sub, run=run, lang="zh", texts=texts), dtype=object))
+        en.append(np.asarray(r.reasons(sub, run=run, lang="en", texts=texts), dtype=object))
     quiet = np.flatnonzero(none)
     rows.append(quiet)
     order.append(np.full(len(quiet), len(rules)))

@@ -650,3 +650,17 @@ def test_reasons_render_numbers_the_same_whole_column_or_one_by_one(values):
 
     frame = pd.DataFrame({"a": pd.Series(values, dtype=float)})
     assert render_reasons("{a}平方米", frame) == [f"{_text(v)}平方米" for v in values]
+
+
+def test_reasons_in_both_languages_format_each_value_once(monkeypatch):
+    from landcheck.rules import pack as pack_module
+
+    frame = pd.DataFrame({"a": [12.345, 3.0], "ids": [["A", "B"], []]})
+    calls = []
+    real = pack_module._texts
+    monkeypatch.setattr(pack_module, "_texts", lambda v: calls.append(v.name) or real(v))
+    texts: dict = {}
+    zh = pack_module.render_reasons("{a}平方米 {ids}", frame, texts=texts)
+    en = pack_module.render_reasons("{a} m² {ids} {a}", frame, texts=texts)
+    assert zh == ["12.35平方米 A、B", "3平方米 "] and en == ["12.35 m² A、B 12.35", "3 m²  3"]
+    assert calls == ["a", "ids"]

@@ -115,12 +115,16 @@ class Rule:
         return render_reason(template, merged)
 
     def reasons(self, facts: pd.DataFrame, *, run: Mapping[str, Any] | None = None,
-                lang: str = "zh") -> list[str]:
-        """:meth:`reason` for every row of ``facts`` at once (same texts, column-wise)."""
+                lang: str = "zh", texts: dict | None = None) -> list[str]:
+        """:meth:`reason` for every row of ``facts`` at once (same texts, column-wise).
+
+        ``texts``: a dict to keep the columns' texts in, so that rendering the other
+        language from the same ``facts`` formats each value once.
+        """
         template = {"zh": self.reason_zh, "en": self.reason_en}[lang]
         scalars = {f"param.{k}": v for k, v in self.params.items()}
         scalars |= {f"run.{k}": v for k, v in (run or {}).items()}
-        return render_reasons(template, facts, scalars)
+        return render_reasons(template, facts, scalars, texts=texts)
 
 
 @dataclass(frozen=True)
@@ -574,9 +578,11 @@ def render_reason(template: str, values: Mapping[str, Any]) -> str:
 
 
 def render_reasons(template: str, columns: pd.DataFrame,
-                   scalars: Mapping[str, Any] | None = None) -> list[str]:
+                   scalars: Mapping[str, Any] | None = None, *,
+                   texts: dict | None = None) -> list[str]:
     """:func:`render_reason` for every row of ``columns`` at once: each placeholder names a
-    column (or a scalar); the texts are the same as row by row.
+    column (or a scalar); the texts are the same as row by row. ``texts`` (column name →
+    its texts) is filled and reused across calls on the same ``columns``.
 
     >>> frame = pd.DataFrame({"a": [12.345, float("nan")], "ids": [["A", "B"], []]})
     >>> render_reasons("{a}平方米 {ids} {p} {{x}}", frame, {"p": 5})
@@ -593,7 +599,13 @@ def render_reasons(template: str, columns: pd.DataFrame,
         if name is None:
             out = out + m.group()[0]
         elif name in columns.columns:
-            out = out + _texts(columns[name])
+            if texts is None or name not in texts:
+                text = _texts(columns[name])
+                if texts is not None:
+                    texts[name] = text
+            else:
+                text = texts[name]
+            out = out + text
         else:
             out = out + _text(scalars.get(name))
     return (out + template[pos:]).tolist()
