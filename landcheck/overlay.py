@@ -481,20 +481,24 @@ class _Measure:
         order = np.argsort(ids, kind="stable")
         self._ids, self._areas = ids[order], areas[order]
 
-    def area(self, geoms) -> np.ndarray:
+    def known(self, geoms) -> np.ndarray:
+        """The areas of these geometries where known (NaN elsewhere; 0 for None)."""
         geoms = np.asarray(geoms, dtype=object)
-        out = np.zeros(len(geoms))
+        out = np.full(len(geoms), np.nan)
         has = ~shapely.is_missing(geoms)
-        if not has.any() or not len(self._ids):
-            todo = has
-        else:
+        out[~has] = 0.0
+        if has.any() and len(self._ids):
             ids = _object_ids(geoms[has])
             pos = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
-            known = self._ids[pos] == ids
+            found = self._ids[pos] == ids
             rows = np.flatnonzero(has)
-            out[rows[known]] = self._areas[pos[known]]
-            todo = np.zeros(len(geoms), dtype=bool)
-            todo[rows[~known]] = True
+            out[rows[found]] = self._areas[pos[found]]
+        return out
+
+    def area(self, geoms) -> np.ndarray:
+        geoms = np.asarray(geoms, dtype=object)
+        out = self.known(geoms)
+        todo = np.isnan(out)
         if todo.any():
             out[todo] = official_area(geoms[todo], crs=self.crs)
         return out
@@ -505,9 +509,10 @@ class _Measure:
         inside ``b[i]`` has the patch's own area, looked up."""
         from landcheck.pairarea import overlap_areas
 
-        area, inside = overlap_areas(a, b, crs=self.crs)
+        a = np.asarray(a, dtype=object)
+        area, inside = overlap_areas(a, b, crs=self.crs, a_area=self.known(a))
         if inside.any():
-            area[inside] = self.area(np.asarray(a, dtype=object)[inside])
+            area[inside] = self.area(a[inside])
         return area, inside
 
     def whole(self, geoms) -> np.ndarray:

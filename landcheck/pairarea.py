@@ -544,6 +544,16 @@ def _areal(geoms) -> np.ndarray:
     return out
 
 
+def _drop_chains(pairs, x, y, chain_off, chain_pair, chain_sign):
+    """The chains (and their points) of the pairs not flagged in ``pairs``."""
+    keep = ~pairs[chain_pair]
+    lengths = np.diff(chain_off)
+    points = np.repeat(keep, lengths)
+    off = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(lengths[keep], out=off[1:])
+    return x[points], y[points], off, chain_pair[keep], chain_sign[keep]
+
+
 def _unique(geoms):
     """Distinct geometry objects (by identity) and the index of each element among them."""
     ids = np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
@@ -551,7 +561,7 @@ def _unique(geoms):
     return geoms[first], inverse
 
 
-def overlap_areas(a, b, *, crs) -> tuple[np.ndarray, np.ndarray]:
+def overlap_areas(a, b, *, crs, a_area=None) -> tuple[np.ndarray, np.ndarray]:
     """Official area (m²) of ``a[i] ∩ b[i]`` for every i, and whether ``a[i]`` lies in ``b[i]``.
 
     Parameters
@@ -561,6 +571,9 @@ def overlap_areas(a, b, *, crs) -> tuple[np.ndarray, np.ndarray]:
         parts are measured), or None (area 0). Repeated objects are flattened once.
     crs : the geometries' (projected) CRS, as for :func:`landcheck.area.official_area`; or
         None for planar areas (in the coordinates' unit squared).
+    a_area : float array, optional
+        The official areas of ``a`` where the caller knows them (NaN elsewhere): a pair
+        whose ``a[i]`` lies in ``b[i]`` takes it instead of measuring ``a[i]``'s outline.
 
     Returns
     -------
@@ -597,12 +610,21 @@ def overlap_areas(a, b, *, crs) -> tuple[np.ndarray, np.ndarray]:
     if crs is None:  # planar areas
         measured = np.abs(planar)
     else:
+        known = np.zeros(len(rows), dtype=bool)
+        if a_area is not None:  # a lies in b and its area is known: skip its outline
+            given = np.asarray(a_area, dtype=float)[rows]
+            known = (status == A_INSIDE_B) & np.isfinite(given)
+            if known.any():
+                x, y, chain_off, chain_pair, chain_sign = _drop_chains(
+                    known, x, y, chain_off, chain_pair, chain_sign)
         measured = chain_official_area(
             x, y, chain_off, chain_pair, chain_sign, len(rows), crs=crs
         )
         # a sliver's official area can be dominated by the vertex effect and come out
         # negative; official_area takes each ring's absolute value, and so does this
         measured = np.abs(measured)
+        if known.any():
+            measured[known] = given[known]
     measured[touch] = 0.0
     area[rows] = measured
     inside[rows] = status == A_INSIDE_B

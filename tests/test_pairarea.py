@@ -178,3 +178,18 @@ def test_same_area_as_geos(a, b, grid):
     if inside[0]:
         assert official_area([a], crs=CRS)[0] == pytest.approx(area[0], rel=1e-12)
         assert shapely.covers(b, a)
+
+
+def test_a_known_area_stands_for_a_polygon_inside_its_partner():
+    """Pair 0: a lies in b, its area is given → taken as given (the outline is not measured);
+    pair 1: a overlaps b → measured whatever is given; pair 2: a lies in b, area unknown
+    (NaN) → measured."""
+    a = np.array([sq(10, 10, 20), sq(90, 0, 20), sq(210, 10, 20)], dtype=object)
+    b = np.array([sq(0, 0, 50), sq(100, 0, 50), sq(200, 0, 50)], dtype=object)
+    plain, inside = overlap_areas(a, b, crs=CRS)
+    given, inside2 = overlap_areas(a, b, crs=CRS, a_area=np.array([123.0, 456.0, np.nan]))
+    assert inside.tolist() == inside2.tolist() == [True, False, True]
+    assert given[0] == 123.0
+    assert given[1] == plain[1] == pytest.approx(official_area([sq(100, 0, 10, 20)], crs=CRS)[0],
+                                                 rel=1e-9)
+    assert given[2] == plain[2]
