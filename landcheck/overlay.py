@@ -418,6 +418,19 @@ def _sum_by(values, pi, n) -> np.ndarray:
     return np.bincount(pi, weights=values, minlength=n) if len(pi) else np.zeros(n)
 
 
+def _sums_by_code(labels, codes, values, pi, n) -> list[np.ndarray]:
+    """Per code, the sum per patch of the values whose label is that code: one pass over
+    the pairs instead of one comparison of text labels per code (the same sums, bit for
+    bit: bincount adds in pair order, and the zeros it skips add nothing)."""
+    index = {c: k for k, c in enumerate(codes)}
+    k = pd.Series(labels, dtype=object).map(index).fillna(-1).to_numpy(dtype=np.int64)
+    ok = k >= 0
+    flat = np.bincount(pi[ok] * len(codes) + k[ok], weights=values[ok],
+                       minlength=n * len(codes)) if len(pi) else np.zeros(n * len(codes))
+    table = flat.reshape(n, len(codes))
+    return [table[:, j].copy() for j in range(len(codes))]
+
+
 def _lists_by(values, pi, n) -> list:
     """Distinct values per patch, each patch's in pair order (a loop over patches, not pairs)."""
     out = [[] for _ in range(n)]
@@ -618,8 +631,9 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     codes = ref["class"].astype("string").str.strip().str.upper()
     group = landuse_group(codes, source="landuse").fillna("unknown").to_numpy(dtype=object)[ri]
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    for g in LANDUSE_GROUPS:
-        cols[f"lu_{g}_m2"] = _sum_by(np.where(group == g, piece_area, 0.0), pi, n)
+    for g, total in zip(LANDUSE_GROUPS, _sums_by_code(group, LANDUSE_GROUPS, piece_area, pi, n),
+                        strict=True):
+        cols[f"lu_{g}_m2"] = total
     is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
     cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
     cols["lu_classes"] = _lists_by(codes.fillna("").to_numpy(dtype=object)[ri], pi, n)
@@ -633,8 +647,10 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
         if "planting" in ref.columns
         else np.full(len(ri), None, dtype=object)
     )
-    for code in PLANTING_CODES:
-        cols[f"planting_{code}_m2"] = _sum_by(np.where(planting == code, piece_area, 0.0), pi, n)
+    for code, total in zip(PLANTING_CODES,
+                           _sums_by_code(planting, PLANTING_CODES, piece_area, pi, n),
+                           strict=True):
+        cols[f"planting_{code}_m2"] = total
     farm = group == "farmland"
     on_pf = np.zeros(len(pi))
     if pf_union is not None:
