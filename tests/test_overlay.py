@@ -497,3 +497,29 @@ def test_cut_length_matches_the_rule_written_with_geos(boxes):
     got = _cut_length(work, rem)
     assert got == pytest.approx(_cut_length_by_geos(work, rem), rel=1e-12, abs=1e-9)
     assert got[-1] == 0.0
+
+
+def test_what_the_paused_overlay_keeps_alive_goes_to_the_oldest_generation():
+    """No collection walks the results right after the pause; a process's own frozen objects
+    (a pre-forking server's) stay frozen, and then the results stay young."""
+    import gc
+
+    gc.collect()
+    r = compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.get_count()[0] < 50  # the youngest generation is (nearly) empty
+    assert any(r.facts is o for o in gc.get_objects(generation=2))
+    anchor = [[]]  # a container the collector tracks
+
+    def tracked(obj):
+        return any(obj is o for g in range(3) for o in gc.get_objects(generation=g))
+
+    assert tracked(anchor)
+    gc.freeze()
+    try:
+        r = compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+        assert not tracked(anchor) and gc.get_freeze_count() > 0  # still frozen
+        assert not any(r.facts is o for o in gc.get_objects(generation=2))
+    finally:
+        gc.unfreeze()
+    assert tracked(anchor)
