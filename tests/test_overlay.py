@@ -523,3 +523,21 @@ def test_what_the_paused_overlay_keeps_alive_goes_to_the_oldest_generation():
     finally:
         gc.unfreeze()
     assert tracked(anchor)
+
+
+def test_same_rings_any_start_direction_and_ring_order():
+    from landcheck._outline_kernel import same_rings
+    from landcheck.overlay import _outline_points
+
+    outer = [(0, 0), (10, 0), (10, 10), (0, 10)]
+    hole1, hole2 = [(1, 1), (2, 1), (2, 2)], [(5, 5), (6, 5), (6, 6)]
+    base = Polygon(outer, [hole1, hole2])
+    turned = Polygon(outer[2:] + outer[:2], [hole2[::-1], hole1[1:] + hole1[:1]])
+    moved = Polygon([(0, 0), (10, 0), (10, 10), (0, 10.000000001)], [hole1, hole2])
+    fewer = Polygon(outer, [hole1])
+    multi = shapely.MultiPolygon([Polygon(outer), Polygon([(20, 0), (21, 0), (21, 1)])])
+    multi_swapped = shapely.MultiPolygon([Polygon([(21, 1), (20, 0), (21, 0)]), Polygon(outer)])
+    a = np.array([base, base, base, multi, base, Polygon()], dtype=object)
+    b = np.array([base, turned, moved, multi_swapped, fewer, Polygon()], dtype=object)
+    got = same_rings(*_outline_points(a), *_outline_points(b))
+    assert got.tolist() == [True, True, False, True, False, False]
