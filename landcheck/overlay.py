@@ -964,7 +964,7 @@ def _remainder(work, cover, tolerance_m) -> np.ndarray:
         # alone is not enough to tell: mitre joins can bulge out of the remainder.) What is
         # left of the remainder inside its opening is measured from the outlines (planar);
         # the opening mostly repeats the remainder's vertices exactly, which the measure
-        # decides without GEOS. Only remainders that lost something are trimmed by GEOS.
+        # decides without GEOS. Only remainders that lost something are trimmed.
         from landcheck._outline_kernel import same_rings
         from landcheck.pairarea import overlap_areas
 
