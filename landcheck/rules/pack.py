@@ -612,7 +612,7 @@ def render_reasons(template: str, columns: pd.DataFrame,
 
 
 def _texts(values: pd.Series) -> np.ndarray:
-    """:func:`_text` of every value (numbers formatted in one vectorised call)."""
+    """:func:`_text` of every value (numbers in one pass, dates and text vectorised)."""
     if values.dtype.kind == "f":  # as _text; a comprehension is 2.6× numpy.char's speed
         v = values.to_numpy(dtype=float, na_value=np.nan)
         text = np.array([f"{x:.2f}".rstrip("0").rstrip(".") for x in v.tolist()] + [None],
