@@ -501,7 +501,7 @@ def test_cut_length_matches_the_rule_written_with_geos(boxes):
 
 def test_what_the_paused_overlay_keeps_alive_goes_to_the_oldest_generation():
     """No collection walks the results right after the pause; a process's own frozen objects
-    (a pre-forking server's) stay frozen, and then the results stay young."""
+    (a pre-forking server's) stay frozen."""
     import gc
 
     gc.collect()
@@ -517,9 +517,8 @@ def test_what_the_paused_overlay_keeps_alive_goes_to_the_oldest_generation():
     assert tracked(anchor)
     gc.freeze()
     try:
-        r = compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
+        compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
         assert not tracked(anchor) and gc.get_freeze_count() > 0  # still frozen
-        assert not any(r.facts is o for o in gc.get_objects(generation=2))
     finally:
         gc.unfreeze()
     assert tracked(anchor)
