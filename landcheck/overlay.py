@@ -533,9 +533,11 @@ class _Measure:
         from landcheck.pairarea import overlap_areas
 
         a = np.asarray(a, dtype=object)
-        area, inside = overlap_areas(a, b, crs=self.crs, a_area=self.known(a))
-        if inside.any():
-            area[inside] = self.area(a[inside])
+        known = self.known(a)  # contained pairs with a known area take it
+        area, inside = overlap_areas(a, b, crs=self.crs, a_area=known)
+        todo = inside & np.isnan(known)
+        if todo.any():
+            area[todo] = official_area(a[todo], crs=self.crs)
         return area, inside
 
     def whole(self, geoms) -> np.ndarray:
