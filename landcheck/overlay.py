@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck._objects import object_ids
 from landcheck.area import official_area
 from landcheck.measure import strip_width
 from landcheck.vocab import (
@@ -463,15 +464,10 @@ def _area(geoms, crs) -> np.ndarray:
     return out
 
 
-def _object_ids(geoms) -> np.ndarray:
-    """``id()`` of every element (one C-level pass, no Python loop body)."""
-    return np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
-
-
 def _same(a, b) -> np.ndarray:
     """Elementwise ``a[i] is b[i]`` (and not None): the very same geometry object."""
     a = np.asarray(a, dtype=object)
-    return (_object_ids(a) == _object_ids(b)) & ~shapely.is_missing(a)
+    return (object_ids(a) == object_ids(b)) & ~shapely.is_missing(a)
 
 
 class _Measure:
@@ -487,7 +483,7 @@ class _Measure:
         self.crs = crs
         self._kept = [work]  # every object whose area is known stays alive (ids stay unique)
         has = ~shapely.is_missing(work)
-        ids = _object_ids(work[has])
+        ids = object_ids(work[has])
         order = np.argsort(ids)
         self._ids, self._areas = ids[order], np.asarray(area, dtype=float)[has][order]
 
@@ -499,7 +495,7 @@ class _Measure:
         if not has.any():
             return
         self._kept.append(geoms)
-        ids = np.concatenate([self._ids, _object_ids(geoms[has])])
+        ids = np.concatenate([self._ids, object_ids(geoms[has])])
         areas = np.concatenate([self._areas, np.asarray(areas, dtype=float)[has]])
         order = np.argsort(ids, kind="stable")
         self._ids, self._areas = ids[order], areas[order]
@@ -511,7 +507,7 @@ class _Measure:
         has = ~shapely.is_missing(geoms)
         out[~has] = 0.0
         if has.any() and len(self._ids):
-            ids = _object_ids(geoms[has])
+            ids = object_ids(geoms[has])
             pos = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
             found = self._ids[pos] == ids
             rows = np.flatnonzero(has)

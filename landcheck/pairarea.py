@@ -52,6 +52,7 @@ import numpy as np
 import shapely
 from numba import njit
 
+from landcheck._objects import object_ids
 from landcheck.area import _polygons, chain_official_area
 
 __all__ = ["overlap_areas"]
@@ -556,7 +557,7 @@ def _drop_chains(pairs, x, y, chain_off, chain_pair, chain_sign):
 
 def _unique(geoms):
     """Distinct geometry objects (by identity) and the index of each element among them."""
-    ids = np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
+    ids = object_ids(geoms)
     _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     return geoms[first], inverse
 
