@@ -540,3 +540,31 @@ def test_same_rings_any_start_direction_and_ring_order():
     b = np.array([base, turned, moved, multi_swapped, fewer, Polygon()], dtype=object)
     got = same_rings(*_outline_points(a), *_outline_points(b))
     assert got.tolist() == [True, True, False, True, False, False]
+
+
+def test_remainder_is_cut_with_the_features_not_their_pieces():
+    """A patch crossed at odd angles by an approval and a construction parcel: the remainder
+    is the patch minus the approval, then minus the parcel (the features themselves), with
+    nothing left for the opening to trim. Cutting with the pieces (patch ∩ feature) instead
+    leaves the piece's rounded crossing points on the patch outline as extra vertices."""
+    from shapely.affinity import rotate
+
+    patch = rotate(b(0, 0, 40, 30), 17, origin="centroid")
+    approval = rotate(b(25, -20, 70, 15), -23, origin="centroid")
+    parcel = rotate(b(-15, 18, 12, 60), 31, origin="centroid")
+    layers = {
+        "approvals": approvals(("A1", "2023-01-01", approval)),
+        "landuse": frame({"id": ["1", "2"], "class": ["0702", "0103"]},
+                         [parcel, shapely.difference(b(-100, -100, 150, 150), parcel)]),
+    }
+    r = compute_facts(patches(patch), layers, crs=CRS)
+    expect = shapely.difference(shapely.difference(patch, approval), parcel)
+    assert shapely.to_wkb(r.remainder[0]) == shapely.to_wkb(expect)
+    f = r.facts.iloc[0]
+    assert f["remainder_m2"] == pytest.approx(oa(expect), rel=1e-12)
+    cover = shapely.intersection(patch, approval)
+    assert f["approved_m2"] == pytest.approx(oa(cover), rel=1e-9)
+    assert r.uncovered[0] is None  # the parcel cuts too: not patch − cover
+    # without the parcel the bare difference is patch − approval, kept for the fragments
+    r = compute_facts(patches(patch), {"approvals": layers["approvals"]}, crs=CRS)
+    assert shapely.to_wkb(r.uncovered[0]) == shapely.to_wkb(shapely.difference(patch, approval))
