@@ -11,10 +11,11 @@ cover), with slivers thinner than the positional tolerance removed, and
 measures the remainder on permanent farmland, farmland and the red line.
 
 Everything is vectorised: an ``STRtree`` query gives the intersecting
-patch–feature pairs, one GEOS call clips all pairs, and per-patch unions are done
-only for patches hit by two or more features. Where only the *area* of a piece is
-needed (land-use parcels, farmland under permanent farmland, the remainder's shares)
-it is measured from the two outlines without building the piece
+patch–feature pairs, one call clips all pairs (:func:`landcheck.pairclip.clip_pairs`: the
+pieces are linked from the outlines' chains, GEOS clips the pairs not in general position),
+and per-patch unions are done only for patches hit by two or more features. Where only
+the *area* of a piece is needed (land-use parcels, farmland under permanent farmland, the
+remainder's shares) it is measured from the two outlines without building the piece
 (:func:`landcheck.pairarea.overlap_areas`; GEOS for degenerate pairs). A pair whose
 feature contains the patch (tested with prepared copies where the feature's bounding box holds the
 patch's) takes the patch itself — the same object — as its piece; unions, covers
@@ -335,7 +336,9 @@ def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
             inside[cand] = shapely.contains_properly(local[inv], a[cand])
     rest = ~inside
     if rest.any():
-        out[rest] = shapely.intersection(a[rest], ref_geoms[ri[rest]])
+        from landcheck.pairclip import clip_pairs
+
+        out[rest] = clip_pairs(a[rest], ref_geoms[ri[rest]])
     return out
 
 
@@ -389,7 +392,9 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     if pieces_of is not None:
         cut &= pieces_of(pi, inside)
     if cut.any():
-        pieces[cut] = _polygonal(shapely.intersection(work[pi[cut]], ref_geoms[ri[cut]]))
+        from landcheck.pairclip import clip_pairs
+
+        pieces[cut] = clip_pairs(work[pi[cut]], ref_geoms[ri[cut]])
         lost = cut & shapely.is_missing(pieces)  # GEOS found no area: not a hit
         if lost.any():
             keep = ~lost
@@ -996,10 +1001,12 @@ def _remainder(work, cut_pi, cutters, tolerance_m) -> np.ndarray:
         cpi, cut = cpi[order], cut[order]
         first = np.flatnonzero(np.r_[True, cpi[1:] != cpi[:-1]])
         rank = np.arange(len(cpi)) - np.repeat(first, np.diff(np.r_[first, len(cpi)]))
+        from landcheck.pairclip import clip_pairs
+
         left = work.copy()
         for k in range(int(rank.max()) + 1):
             at = rank == k
-            left[cpi[at]] = shapely.difference(left[cpi[at]], cut[at])
+            left[cpi[at]] = clip_pairs(left[cpi[at]], cut[at], difference=True)
         raw[both] = rem[both] = left[both]
     rem = _polygonal(rem)
     if tolerance_m > 0:

@@ -250,11 +250,17 @@ def _grow(arr, need):
 
 
 @njit(cache=True, nogil=True)
-def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, pb):
-    """Inside chains of every pair (pa[i] of A with pb[i] of B).
+def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, pb,
+            difference=False):
+    """Inside chains of every pair (pa[i] of A with pb[i] of B): the outline of A ∩ B.
+
+    With ``difference`` the chains of A are those *outside* B, and B's chains inside A count
+    with the opposite orientation: the outline of A − B (status A_INSIDE_B is then not
+    reported: A inside B leaves no chain).
 
     Returns status and planar area per pair, the chains' points (absolute coordinates),
-    chain offsets into the points, the pair and orientation sign of every chain.
+    chain offsets into the points, the pair and orientation sign of every chain (+1 where
+    the chain runs with the result's interior on its left).
     """
     npairs = len(pa)
     status = np.zeros(npairs, dtype=np.int8)
@@ -394,6 +400,8 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
         chains_before = nch
         # two passes: the rings of A against B, then the rings of B against A
         for side in range(2):
+            keep_inside = side == 1 or not difference  # which stretches of this side to emit
+            flip = -1.0 if (side == 1 and difference) else 1.0
             if side == 0:
                 xs, ys, roff, sign, r0, r1 = ax, ay, a_roff, a_sign, ar0, ar1
                 oxs, oys, ooff, o0, o1 = bx, by, b_roff, br0, br1
@@ -442,11 +450,11 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                     state = _inside(sx, sy, oxs, oys, ooff, o0, o1, ox, oy, side == 1)
                 if side == 0 and not state:
                     a_in_all = False
-                if not state and (cpos >= nc or okey[order[cpos]] >= e - 1):
-                    continue  # no crossing on this ring and outside: nothing of it inside
+                open_chain = state == keep_inside
+                if not open_chain and (cpos >= nc or okey[order[cpos]] >= e - 1):
+                    continue  # no crossing on this ring, and none of it is wanted
                 # points are written only inside an open chain, so chains are contiguous:
                 # chain c spans chain_off[c] .. chain_off[c + 1]
-                open_chain = state
                 if open_chain:
                     out_x[npts], out_y[npts] = sx, sy
                     npts += 1
@@ -455,10 +463,10 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                         c = order[cpos]
                         out_x[npts], out_y[npts] = cx_x[c], cx_y[c]
                         npts += 1
-                        if open_chain:  # leaving the other polygon: close the chain
+                        if open_chain:  # leaving the wanted side: close the chain
                             chain_off[nch + 1] = npts
                             chain_pair[nch] = i
-                            chain_sign[nch] = sign[r]
+                            chain_sign[nch] = flip * sign[r]
                             nch += 1
                         open_chain = not open_chain  # entering: the point opens a chain
                         cpos += 1
@@ -468,11 +476,12 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                 if open_chain:
                     chain_off[nch + 1] = npts
                     chain_pair[nch] = i
-                    chain_sign[nch] = sign[r]
+                    chain_sign[nch] = flip * sign[r]
                     nch += 1
             if bad:
                 break
-            if side == 1 and nc == 0 and a_in_all and nch == chains_before + (ar1 - ar0):
+            if (not difference and side == 1 and nc == 0 and a_in_all
+                    and nch == chains_before + (ar1 - ar0)):
                 status[i] = A_INSIDE_B  # only A's own rings were emitted: no B ring inside A
         if bad:
             status[i] = DEGENERATE
