@@ -3,7 +3,8 @@
 :func:`cut_lengths`: the part of a remainder's outline that is not its patch's outline (the
 rule is :func:`landcheck.overlay._cut_length`'s), per patch over the remainder's edges and
 the patch's edges (a few dozen each), with no temporary geometries. :func:`same_rings`:
-whether two polygons have exactly the same rings (:func:`landcheck.overlay._remainder`).
+whether two polygons have exactly the same rings, and :func:`opening_keeps`: whether an
+opening provably gives a polygon back (both for :func:`landcheck.overlay._remainder`).
 """
 
 from __future__ import annotations
@@ -122,4 +123,141 @@ def same_rings(ax, ay, a_ring, a_off, bx, by, b_ring, b_off):
                 ok = False
                 break
         out[k] = ok
+    return out
+
+
+#: GEOS's mitre limit (``shapely.buffer``'s default): a join whose mitre is longer than this
+#: many distances is bevelled.
+MITRE_LIMIT = 5.0
+#: The sharpest turn at a vertex :func:`opening_keeps` accepts (degrees). At 155° the mitre is
+#: 1 / cos(77.5°) = 4.6 distances long, inside the mitre limit.
+MAX_TURN_DEG = 155.0
+#: GEOS simplifies a buffer's input, dropping vertices closer than 0.01 distance to the line
+#: through their neighbours; :func:`opening_keeps` wants every vertex this many times further.
+SIMPLIFY_FACTOR = 0.01
+SIMPLIFY_MARGIN = 10.0
+#: Safety factor on every distance :func:`opening_keeps` checks.
+OPENING_MARGIN = 1.25
+
+
+@njit(cache=True, nogil=True)
+def _segment_distance(px, py, ax, ay, bx, by):
+    dx, dy = bx - ax, by - ay
+    qx, qy = px - ax, py - ay
+    d2 = dx * dx + dy * dy
+    t = 0.0 if d2 == 0.0 else min(max((qx * dx + qy * dy) / d2, 0.0), 1.0)
+    ex, ey = qx - t * dx, qy - t * dy
+    return math.sqrt(ex * ex + ey * ey)
+
+
+@njit(cache=True, nogil=True)
+def opening_keeps(x, y, ring_off, geom_off, sign, d):
+    """Per polygonal geometry: whether an opening by ``d`` (erosion then dilation, mitre
+    joins) provably gives the polygon back unchanged, so it need not be computed.
+
+    Rings as :func:`landcheck.pairarea._flatten` gives them (``sign`` +1 where a ring runs
+    with its polygon's interior on its left). The inward offset of a polygon by t moves every
+    edge by t along its normal and every vertex along its bisector, at speed 1 / cos(φ/2) for
+    a turn of φ; if nothing collides and no edge shrinks away for t ≤ d, the offset is exact
+    and the dilation by d retraces it back to the polygon. Sufficient, each with a margin of
+    :data:`OPENING_MARGIN`:
+
+    - every turn is at most :data:`MAX_TURN_DEG` (the mitre stays within GEOS's limit);
+    - every edge is longer than d·(tan(φ₀/2) ± tan(φ₁/2)), what it loses in the erosion
+      (+ at a convex end, − at a reflex one);
+    - every vertex is further from every edge not its own than d times its speed plus the
+      faster of the edge's ends (two moving outlines first meet vertex to edge, and a point
+      of a moving segment moves no faster than its faster end);
+    - every vertex lies further than :data:`SIMPLIFY_MARGIN` × :data:`SIMPLIFY_FACTOR` × d
+      from the line through its neighbours (GEOS would drop it from the buffer's input).
+
+    Anything else (a repeated point, a ring of fewer than 3 vertices) is not decided: False.
+    """
+    ng = len(geom_off) - 1
+    out = np.zeros(ng, dtype=np.bool_)
+    cos_max = math.cos(math.radians(MAX_TURN_DEG))
+    min_dev = SIMPLIFY_MARGIN * SIMPLIFY_FACTOR * d
+    dm = OPENING_MARGIN * d
+    speed = np.empty(64, dtype=np.float64)
+    rate = np.empty(64, dtype=np.float64)
+    for g in range(ng):
+        r0, r1 = geom_off[g], geom_off[g + 1]
+        p0, p1 = ring_off[r0], ring_off[r1]
+        if p1 - p0 > len(speed):
+            speed = np.empty(2 * (p1 - p0), dtype=np.float64)
+            rate = np.empty(2 * (p1 - p0), dtype=np.float64)
+        ok = r1 > r0
+        # vertices: turn, speed and the length each adjacent edge loses per unit of offset
+        for r in range(r0, r1):
+            s, e = ring_off[r], ring_off[r + 1]
+            m = e - s - 1  # a closed ring repeats its first point
+            if m < 3:
+                ok = False
+                break
+            for j in range(m):
+                k = s + j
+                u = s + (j - 1 + m) % m
+                w = s + (j + 1) % m
+                e1x, e1y = x[k] - x[u], y[k] - y[u]
+                e2x, e2y = x[w] - x[k], y[w] - y[k]
+                l1 = math.sqrt(e1x * e1x + e1y * e1y)
+                l2 = math.sqrt(e2x * e2x + e2y * e2y)
+                cx, cy = x[w] - x[u], y[w] - y[u]
+                chord = math.sqrt(cx * cx + cy * cy)
+                if l1 == 0.0 or l2 == 0.0 or chord == 0.0:
+                    ok = False
+                    break
+                cross = e1x * e2y - e1y * e2x
+                dot = e1x * e2x + e1y * e2y
+                cos_phi = dot / (l1 * l2)
+                if cos_phi < cos_max or abs(cross) / chord < min_dev:
+                    ok = False
+                    break
+                half_tan = abs(cross) / (l1 * l2 + dot)  # tan(φ/2)
+                rate[k - p0] = half_tan if sign[r] * cross > 0 else -half_tan
+                speed[k - p0] = math.sqrt(2.0 / (1.0 + cos_phi))  # 1 / cos(φ/2)
+            if not ok:
+                break
+        if ok:  # no edge shrinks away
+            for r in range(r0, r1):
+                s, e = ring_off[r], ring_off[r + 1]
+                m = e - s - 1
+                for j in range(m):
+                    k, w = s + j, s + (j + 1) % m
+                    length = math.sqrt((x[w] - x[k]) ** 2 + (y[w] - y[k]) ** 2)
+                    if length <= dm * (rate[k - p0] + rate[w - p0]):
+                        ok = False
+                        break
+                if not ok:
+                    break
+        if ok:  # nothing collides: every vertex against every edge not its own
+            for rv in range(r0, r1):
+                sv, ev = ring_off[rv], ring_off[rv + 1]
+                mv = ev - sv - 1
+                for jv in range(mv):
+                    v = sv + jv
+                    vx, vy = x[v], y[v]
+                    for re in range(r0, r1):
+                        se, ee = ring_off[re], ring_off[re + 1]
+                        me = ee - se - 1
+                        for je in range(me):
+                            a, b = se + je, se + (je + 1) % me
+                            if a == v or b == v:
+                                continue
+                            reach = dm * (speed[v - p0] + max(speed[a - p0], speed[b - p0]))
+                            # a box test first: most edges are far
+                            if (vx < min(x[a], x[b]) - reach or vx > max(x[a], x[b]) + reach
+                                    or vy < min(y[a], y[b]) - reach
+                                    or vy > max(y[a], y[b]) + reach):
+                                continue
+                            if _segment_distance(vx, vy, x[a], y[a], x[b], y[b]) <= reach:
+                                ok = False
+                                break
+                        if not ok:
+                            break
+                    if not ok:
+                        break
+                if not ok:
+                    break
+        out[g] = ok
     return out

@@ -993,8 +993,8 @@ def _remainder(work, cut_pi, cutters, tolerance_m) -> np.ndarray:
     if both.any():
         # one cutter after the other (round k: every patch with a k-th cutter), rather than
         # a union of the cutters first: each difference is a small remainder against one
-        # feature, which GEOS clips to the remainder's box, while a union of whole features
-        # (approvals, parcels) costs more than all the differences together
+        # feature (whose edges away from the remainder's box are skipped), while a union of
+        # whole features (approvals, parcels) costs more than all the differences together
         sel = both[cut_pi]
         cpi, cut = cut_pi[sel], cutters[sel]
         order = np.argsort(cpi, kind="stable")
@@ -1010,8 +1010,16 @@ def _remainder(work, cut_pi, cutters, tolerance_m) -> np.ndarray:
         raw[both] = rem[both] = left[both]
     rem = _polygonal(rem)
     if tolerance_m > 0:
+        from landcheck._outline_kernel import opening_keeps, same_rings
+        from landcheck.pairarea import _flatten, overlap_areas
+
         cut = ~shapely.is_missing(rem) & both  # only a cut remainder can have slivers
         d = tolerance_m / 2.0
+        # a remainder with no part thinner than the tolerance, no corner sharper than the
+        # mitre limit allows and no vertex GEOS would simplify away is its own opening
+        # (checked from its outline, without GEOS: 79 % of the cut remainders at large)
+        if cut.any():
+            cut[np.flatnonzero(cut)[opening_keeps(*_flatten(rem[cut]), d)]] = False
         opened = _polygonal(
             shapely.buffer(shapely.buffer(rem[cut], -d, join_style="mitre"), d, join_style="mitre")
         )
@@ -1021,9 +1029,6 @@ def _remainder(work, cut_pi, cutters, tolerance_m) -> np.ndarray:
         # left of the remainder inside its opening is measured from the outlines (planar);
         # the opening mostly repeats the remainder's vertices exactly, which the measure
         # decides without GEOS. Only remainders that lost something are trimmed.
-        from landcheck._outline_kernel import same_rings
-        from landcheck.pairarea import overlap_areas
-
         cut_rem = rem[cut]
         after = np.zeros(len(cut_rem))
         changed = np.zeros(len(cut_rem), dtype=bool)

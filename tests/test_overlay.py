@@ -575,3 +575,55 @@ def _same_outline(got, expect):
     got, expect = shapely.normalize(got), shapely.normalize(expect)
     return shapely.get_num_coordinates(got) == shapely.get_num_coordinates(expect) and bool(
         shapely.equals_exact(got, expect, tolerance=1e-9))
+
+
+def _keeps(*geoms, d=0.05):
+    from landcheck._outline_kernel import opening_keeps
+    from landcheck.pairarea import _flatten
+
+    return opening_keeps(*_flatten(np.array(geoms, dtype=object)), d).tolist()
+
+
+def _geos_opening(g, d=0.05):
+    return shapely.buffer(shapely.buffer(g, -d, join_style="mitre"), d, join_style="mitre")
+
+
+@pytest.mark.parametrize("shape, keeps", [
+    (b(0, 0, 10, 10), True),
+    (b(0, 0, 0.3, 10), True),  # 0.3 m wide: a vertex is 0.3 m from the far edge, needs 0.18
+    (b(0, 0, 0.15, 10), False),  # needs GEOS (which keeps it: 0.15 > 0.1)
+    (shapely.union(b(0, 0, 10, 10), b(10, 5, 20, 5.05)), False),  # a 5 cm strip sticks out
+    (Polygon([(X0, Y0), (X0 + 10, Y0), (X0, Y0 + 1.5)]), False),  # an 8.5° corner
+    (Polygon([(X0, Y0), (X0 + 5, Y0 + 0.001), (X0 + 10, Y0), (X0 + 10, Y0 + 10),
+              (X0, Y0 + 10)]), False),  # a vertex 1 mm off the line of its neighbours
+    (b(0, 0, 10, 10).difference(b(4, 4, 6, 6)), True),
+    (b(0, 0, 10, 10).difference(b(0.05, 4, 6, 6)), False),  # a hole 5 cm from the edge
+    (shapely.union(b(0, 0, 10, 10), b(20, 0, 30, 10)), True),
+    (shapely.union(b(0, 0, 10, 10), b(10.1, 0, 20, 10)), False),  # parts 0.1 m apart
+])
+def test_opening_keeps_only_what_the_opening_gives_back(shape, keeps):
+    assert _keeps(shape) == [keeps]
+    if keeps:  # and then GEOS's opening is the polygon itself
+        opened = _geos_opening(shape)
+        assert shapely.area(shapely.symmetric_difference(opened, shape)) < 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 2 * np.pi), st.floats(0.05, 1.0)), min_size=3,
+                max_size=14, unique_by=lambda t: t[0]),
+       st.floats(0.2, 30.0))
+def test_an_opening_said_to_keep_the_polygon_does(spokes, size):
+    """Star polygons of every sharpness and size: where the outline check says the opening
+    gives the polygon back, GEOS's opening does (the same area, nothing moved)."""
+    spokes = sorted(spokes)
+    pts = [(X0 + size * r * np.cos(t), Y0 + size * r * np.sin(t)) for t, r in spokes]
+    g = Polygon(pts)
+    if not g.is_valid or g.area == 0:
+        return
+    if _keeps(g) == [True]:
+        opened = _geos_opening(g)
+        # GEOS rounds the offset outlines to the coordinates' resolution (7.5e-9 m at
+        # eastings of 39.5e6 m): a band of a few of those along the outline
+        band = 4e-8 * g.length
+        assert shapely.area(opened) == pytest.approx(shapely.area(g), abs=band)
+        assert shapely.area(shapely.symmetric_difference(opened, g)) <= band
