@@ -290,15 +290,21 @@ def _patch_base(patches, geoms, crs) -> pd.DataFrame:
 # ---------------------------------------------------------------- pair machinery
 
 
-def _pairs(work, ref_geoms, predicate="intersects"):
+def _pairs(work, ref_geoms, predicate="intersects", tree=None):
     """Intersecting (patch, feature) pairs, sorted by patch then feature.
 
     The tree is built on the larger side: a few huge features (town boundaries) are
     queried against a tree of the patches rather than every patch against them. With
     ``predicate=None`` the pairs are those whose bounding boxes meet (a tenth of the cost
     of testing ``intersects`` on a land-use layer; the area measured later decides).
+    ``tree``: an ``STRtree`` of ``work`` already built, queried with the features whatever
+    their number (one tree of a chunk's patches serves every layer: on a chunk of 16,667
+    patches at large, building it and querying it with all five layers takes 60 ms against
+    93 ms for a tree per layer).
     """
-    if len(ref_geoms) * 4 < len(work):
+    if tree is not None:
+        ri, pi = tree.query(ref_geoms, predicate=predicate)
+    elif len(ref_geoms) * 4 < len(work):
         tree = shapely.STRtree(work)
         ri, pi = tree.query(ref_geoms, predicate=predicate)
     else:
@@ -365,7 +371,7 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     clips every pair by GEOS. The areas of the pieces built are remembered by ``m``.
     """
     many = len(ref_geoms) * 4 >= len(work)
-    pi, ri = _pairs(work, ref_geoms, predicate=None if many else "intersects")
+    pi, ri = _pairs(work, ref_geoms, predicate=None if many else "intersects", tree=m.tree)
     # the outline measure walks every edge of both outlines per pair: it pays for small
     # features, and where it spares a clip or an intersects test; large features (towns,
     # big zones), and roles whose pieces are all wanted anyway (``measure=False``), are
@@ -486,6 +492,7 @@ class _Measure:
     def __init__(self, work, area, crs):
         self.work = work
         self.crs = crs
+        self._tree = None
         self._kept = [work]  # every object whose area is known stays alive (ids stay unique)
         has = ~shapely.is_missing(work)
         ids = object_ids(work[has])
@@ -518,6 +525,13 @@ class _Measure:
             rows = np.flatnonzero(has)
             out[rows[found]] = self._areas[pos[found]]
         return out
+
+    @property
+    def tree(self):
+        """An ``STRtree`` of the patches, built on first use."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.work)
+        return self._tree
 
     def area(self, geoms) -> np.ndarray:
         geoms = np.asarray(geoms, dtype=object)
@@ -637,7 +651,7 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     """
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms, predicate=None)
+    pi, ri = _pairs(work, ref_geoms, predicate=None, tree=m.tree)
     piece_area, inside = m.overlap(work[pi], ref_geoms[ri])
     hit = piece_area > 0  # a parcel that only touches the patch (or its box) is not hit
     pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
@@ -1223,9 +1237,9 @@ def _complete(facts: pd.DataFrame) -> pd.DataFrame:
             extra[col] = pd.Series(pd.NaT, index=facts.index, dtype="datetime64[ns]")
         elif kind == "list":  # null, like every fact of a role that is not configured
             extra[col] = pd.Series([None] * n, index=facts.index, dtype=object)
-        elif kind == "text":
-            extra[col] = pd.array([None] * n, dtype="string")
+        elif kind == "text":  # (all-null arrays made whole, not from a list of Nones)
+            extra[col] = pd.Series(pd.NA, index=facts.index, dtype="string")
         else:
-            extra[col] = pd.array([None] * n, dtype="boolean")
+            extra[col] = pd.Series(pd.NA, index=facts.index, dtype="boolean")
     out = pd.concat([facts, pd.DataFrame(extra, index=facts.index)], axis=1)
     return out[list(schema) + [c for c in out.columns if c not in schema]]

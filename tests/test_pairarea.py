@@ -193,3 +193,25 @@ def test_a_known_area_stands_for_a_polygon_inside_its_partner():
     assert given[1] == plain[1] == pytest.approx(official_area([sq(100, 0, 10, 20)], crs=CRS)[0],
                                                  rel=1e-9)
     assert given[2] == plain[2]
+
+
+@pytest.mark.parametrize("holed", [
+    None,
+    sq(0, 0, 10).difference(sq(4, 4, 2)),
+    # a hole whose first point is the exterior's first point (valid: they touch at one point)
+    shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 10), (X0, Y0 + 10)],
+                    holes=[[(X0, Y0), (X0 + 5, Y0 + 2), (X0 + 2, Y0 + 5)]]),
+])
+def test_flatten_finds_the_rings_of_polygons_with_and_without_holes(holed):
+    geoms = [sq(20, 0, 3), poly((0, 0), (4, 0), (2, 3))] + ([holed] if holed is not None else [])
+    geoms = np.array(geoms, dtype=object)
+    assert all(shapely.is_valid(geoms))
+    x, y, ring_off, geom_off, sign = pairarea._flatten(geoms)
+    n_rings = [1 + shapely.get_num_interior_rings(g) for g in geoms]
+    assert np.diff(geom_off).tolist() == n_rings
+    assert np.diff(ring_off).tolist() == [
+        len(r.coords) for g in geoms for r in [g.exterior, *g.interiors]]
+    # +1 where a ring runs with its polygon's interior on its left
+    expect = [1 if shapely.is_ccw(r) == (k == 0) else -1
+              for g in geoms for k, r in enumerate([g.exterior, *g.interiors])]
+    assert sign.tolist() == expect
