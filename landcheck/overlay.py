@@ -440,17 +440,48 @@ def _sum_by(values, pi, n) -> np.ndarray:
     return np.bincount(pi, weights=values, minlength=n) if len(pi) else np.zeros(n)
 
 
-def _sums_by_code(labels, codes, values, pi, n) -> list[np.ndarray]:
-    """Per code, the sum per patch of the values whose label is that code: one pass over
-    the pairs instead of one comparison of text labels per code (the same sums, bit for
-    bit: bincount adds in pair order, and the zeros it skips add nothing)."""
-    index = {c: k for k, c in enumerate(codes)}
-    k = pd.Series(labels, dtype=object).map(index).fillna(-1).to_numpy(dtype=np.int64)
+def _sums_by_code(k, codes, values, pi, n) -> list[np.ndarray]:
+    """Per code, the sum per patch of the values whose label is that code (``k``: per pair,
+    the label's position in ``codes``, -1 for none of them): one pass over the pairs instead
+    of one comparison of text labels per code (the same sums, bit for bit: bincount adds in
+    pair order, and the zeros it skips add nothing)."""
     ok = k >= 0
     flat = np.bincount(pi[ok] * len(codes) + k[ok], weights=values[ok],
                        minlength=n * len(codes)) if len(pi) else np.zeros(n * len(codes))
     table = flat.reshape(n, len(codes))
     return [table[:, j].copy() for j in range(len(codes))]
+
+
+class _Distinct:
+    """A text column of a layer, per pair, as an index into its distinct values: they are
+    cleaned (stripped, upper case), looked up and compared once each — a land-use layer has
+    a few dozen classes for tens of thousands of parcels — and no text object is made per
+    pair. Pair k's value is ``self.text[self.code[k]]``; ``self.code[k]`` is
+    ``len(self.text)`` where the value is null.
+    """
+
+    def __init__(self, column, rows):
+        code, uniques = pd.factorize(column, use_na_sentinel=True)
+        self.text = pd.Series(uniques, dtype="string").str.strip().str.upper()
+        self.counts = np.bincount(code[code >= 0], minlength=len(uniques))  # rows per value
+        code = code[rows]
+        self.code = np.where(code < 0, len(uniques), code)
+
+    def per_pair(self, per_value, null) -> np.ndarray:
+        """Per pair, from one item per distinct value, ``null`` where the value is null."""
+        return self.items(per_value, null)[self.code]
+
+    @staticmethod
+    def items(per_value, null) -> np.ndarray:
+        """One item per distinct value, then the item for a null."""
+        per_value = np.asarray(per_value)
+        return np.append(per_value, np.array([null], dtype=per_value.dtype))
+
+    def position(self, items, codes) -> np.ndarray:
+        """Per pair, the position in ``codes`` of its item (``items``: one per distinct
+        value, then one for a null, as :meth:`items` makes them), -1 where not there."""
+        index = {c: j for j, c in enumerate(codes)}
+        return np.array([index.get(v, -1) for v in list(items)], dtype=np.int64)[self.code]
 
 
 def _lists_by(values, pi, n) -> list:
@@ -655,27 +686,29 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     piece_area, inside = m.overlap(work[pi], ref_geoms[ri])
     hit = piece_area > 0  # a parcel that only touches the patch (or its box) is not hit
     pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
-    codes = ref["class"].astype("string").str.strip().str.upper()
-    group = landuse_group(codes, source="landuse").fillna("unknown").to_numpy(dtype=object)[ri]
+    codes = _Distinct(ref["class"], ri)
+    text = codes.text.astype(object).to_numpy()
+    groups = landuse_group(codes.text, source="landuse", counts=codes.counts).fillna("unknown")
+    groups = codes.items(groups.astype(object).to_numpy(), "unknown")
+    group = groups[codes.code]
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    for g, total in zip(LANDUSE_GROUPS, _sums_by_code(group, LANDUSE_GROUPS, piece_area, pi, n),
+    for g, total in zip(LANDUSE_GROUPS, _sums_by_code(codes.position(groups, LANDUSE_GROUPS),
+                                                      LANDUSE_GROUPS, piece_area, pi, n),
                         strict=True):
         cols[f"lu_{g}_m2"] = total
-    is_k = codes.str.endswith("K").fillna(False).to_numpy()[ri]
+    is_k = codes.per_pair(codes.text.str.endswith("K").fillna(False).to_numpy(bool), False)
     cols["lu_k_m2"] = _sum_by(np.where(is_k, piece_area, 0.0), pi, n)
-    cols["lu_classes"] = _lists_by(codes.fillna("").to_numpy(dtype=object)[ri], pi, n)
-    planting = (
-        ref["planting"]
-        .astype("string")
-        .str.strip()
-        .str.upper()
-        .fillna("")
-        .to_numpy(dtype=object)[ri]
-        if "planting" in ref.columns
-        else np.full(len(ri), None, dtype=object)
-    )
+    cols["lu_classes"] = _lists_by(codes.per_pair(text, ""), pi, n)
+    if "planting" in ref.columns:
+        kinds = _Distinct(ref["planting"], ri)
+        items = kinds.items(kinds.text.astype(object).to_numpy(), "")
+        planting_k = kinds.position(items, PLANTING_CODES)
+        planting = items[kinds.code]
+    else:
+        planting_k = np.full(len(ri), -1, dtype=np.int64)
+        planting = np.full(len(ri), None, dtype=object)
     for code, total in zip(PLANTING_CODES,
-                           _sums_by_code(planting, PLANTING_CODES, piece_area, pi, n),
+                           _sums_by_code(planting_k, PLANTING_CODES, piece_area, pi, n),
                            strict=True):
         cols[f"planting_{code}_m2"] = total
     farm = group == "farmland"

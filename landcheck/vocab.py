@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from landcheck.errors import DataWarning, InputError, format_ids
@@ -96,7 +97,7 @@ def patch_type_name(codes: pd.Series, *, table: pd.DataFrame | None = None) -> p
 
 
 def landuse_group(
-    codes: pd.Series, *, table: pd.DataFrame | None = None, source: str = ""
+    codes: pd.Series, *, table: pd.DataFrame | None = None, source: str = "", counts=None
 ) -> pd.Series:
     """Group of each land-use code (``farmland``, ``garden`` …).
 
@@ -104,6 +105,8 @@ def landuse_group(
     table lists it, else the group of its base code; whether K land counts as
     farmland is a rule-pack policy, decided on the separate ``is_k`` fact.
     Old three-digit codes (二调 numbering) are reported, never silently mapped.
+    ``counts``: how many features each code stands for (when ``codes`` are the distinct
+    codes of a layer), for the count in that report.
     """
     table = landuse_classes() if table is None else table
     text = codes.astype("string").str.strip().str.upper()
@@ -113,8 +116,9 @@ def landuse_group(
     group = group.fillna(base.map(groups))
     old = text.str.match(_OLD_CODE).fillna(False)
     if old.any():
+        n_old = int(old.sum()) if counts is None else int(np.asarray(counts)[old.to_numpy()].sum())
         warnings.warn(
-            f"{source}: {int(old.sum())} land-use code(s) use the old three-digit numbering "
+            f"{source}: {n_old} land-use code(s) use the old three-digit numbering "
             f"(e.g. {format_ids(text[old].unique(), limit=5)}); they are grouped as 'unknown'. "
             "Convert the layer to GB/T 21010-2017 codes (rural road is 1006 there).",
             DataWarning,

@@ -627,3 +627,27 @@ def test_an_opening_said_to_keep_the_polygon_does(spokes, size):
         band = 4e-8 * g.length
         assert shapely.area(opened) == pytest.approx(shapely.area(g), abs=band)
         assert shapely.area(shapely.symmetric_difference(opened, g)) <= band
+
+
+def test_landuse_codes_are_cleaned_grouped_and_counted_per_parcel():
+    """Codes in mixed case and padding, a null code and a null planting value, two parcels
+    with the same old three-digit code: each parcel's figures as if read one by one, and the
+    report counts parcels, not distinct codes."""
+    from landcheck.errors import DataWarning
+
+    p = patches(b(0, 0, 100, 10))
+    lu = frame(
+        {"id": list("12345"), "class": [" 0101 ", "0201k", None, "011", "011"],
+         "planting": ["fls", None, "LS", "", " ls"]},
+        [b(-10, -10, 20, 20), b(20, -10, 40, 20), b(40, -10, 60, 20), b(60, -10, 80, 20),
+         b(80, -10, 120, 20)],
+    )
+    with pytest.warns(DataWarning, match=r"landuse: 2 land-use code\(s\) use the old"):
+        f = compute_facts(p, {"landuse": lu}, crs=CRS).facts.iloc[0]
+    assert f["lu_farmland_m2"] == pytest.approx(oa(b(0, 0, 20, 10)), rel=1e-9)
+    assert f["lu_garden_m2"] == pytest.approx(oa(b(20, 0, 40, 10)), rel=1e-9)
+    assert f["lu_k_m2"] == pytest.approx(oa(b(20, 0, 40, 10)), rel=1e-9)
+    assert f["lu_unknown_m2"] == pytest.approx(oa(b(40, 0, 100, 10)), rel=1e-9)
+    assert f["planting_FLS_m2"] == pytest.approx(oa(b(0, 0, 20, 10)), rel=1e-9)
+    assert f["planting_LS_m2"] == pytest.approx(oa(b(40, 0, 60, 10), b(80, 0, 100, 10)), rel=1e-9)
+    assert sorted(f["lu_classes"]) == ["", "0101", "011", "0201K"]
