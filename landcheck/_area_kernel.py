@@ -1,7 +1,8 @@
 """Compiled per-edge trapezoid terms of the official area (see :mod:`landcheck.area`).
 
 One pass over the edges, no temporary arrays: the same arithmetic as the series in
-:mod:`landcheck.area`'s Notes, term by term, in the same order.
+:mod:`landcheck.area`'s Notes, term by term, in the same order. Also
+:func:`one_ring_each`, which tells polygons without holes from their coordinates.
 """
 
 from __future__ import annotations
@@ -67,3 +68,16 @@ def edge_terms(lam, phi, phi0, gap, k, b):
             corr += sign * k[j] * sm * sinc_m1
         terms[i] = bb * dl * (2.0 * series + corr)
     return d_lam, terms
+
+
+@njit(cache=True, nogil=True)
+def one_ring_each(x, y, off):
+    """Whether every coordinate run off[g]..off[g+1]-1 is one closed ring: its first point
+    comes back only at its end (an exterior ring of a valid polygon does not pass through
+    its start again, so an earlier return means the run goes on with holes)."""
+    for g in range(len(off) - 1):
+        s, e = off[g], off[g + 1]
+        for k in range(s + 1, e - 1):
+            if x[k] == x[s] and y[k] == y[s]:
+                return False
+    return True

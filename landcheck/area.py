@@ -153,14 +153,23 @@ def _polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
     """Ring vertices as lon/lat degrees, with ring index, exterior flag and feature per ring."""
+    from landcheck._area_kernel import one_ring_each
+
     polys, feature_of_poly = _polygons(geoms)
-    if shapely.get_num_interior_rings(polys).any():
+    xy = shapely.get_coordinates(polys)
+    counts = shapely.get_num_coordinates(polys)
+    off = np.zeros(len(polys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=off[1:])
+    if one_ring_each(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), off):
+        # no holes anywhere (told from the coordinates in compiled code, not by asking GEOS
+        # per polygon): a polygon's coordinates are its exterior ring's
+        poly_of_ring = np.arange(len(polys))
+        ring_of_pt = np.repeat(poly_of_ring, counts)
+    else:
         rings, poly_of_ring = shapely.get_rings(polys, return_index=True)
-    else:  # no holes anywhere: a polygon's coordinates are its exterior ring's
-        rings, poly_of_ring = polys, np.arange(len(polys))
-    is_exterior = np.ones(len(rings), dtype=bool)
+        xy, ring_of_pt = shapely.get_coordinates(rings, return_index=True)
+    is_exterior = np.ones(len(poly_of_ring), dtype=bool)
     is_exterior[1:] = poly_of_ring[1:] != poly_of_ring[:-1]  # exterior ring comes first
-    xy, ring_of_pt = shapely.get_coordinates(rings, return_index=True)
     lon, lat = _lonlat(xy[:, 0], xy[:, 1], crs)
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0))
     if bad.any():

@@ -854,15 +854,24 @@ def _cut_length(work, remainder) -> np.ndarray:
 
 def _outline_points(geoms):
     """The rings' points of polygonal geometries: x, y, ring number per point, and the
-    offsets of each geometry's points."""
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
-    per_geom = np.bincount(part_of[ring_part[ring]], minlength=len(geoms))
+    offsets of each geometry's points (none for an empty one)."""
+    from landcheck.pairarea import _flatten
+
+    geoms = np.asarray(geoms, dtype=object)
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    per_geom = np.zeros(len(geoms), dtype=np.int64)
+    if has.all():
+        x, y, ring_off, geom_off, _ = _flatten(geoms)
+    elif has.any():
+        x, y, ring_off, geom_off, _ = _flatten(geoms[has])
+    else:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(
+            len(geoms) + 1, dtype=np.int64)
+    per_geom[has] = np.diff(ring_off[geom_off])
     off = np.zeros(len(geoms) + 1, dtype=np.int64)
     np.cumsum(per_geom, out=off[1:])
-    return (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]),
-            ring.astype(np.int64), off)
+    ring = np.repeat(np.arange(len(ring_off) - 1, dtype=np.int64), np.diff(ring_off))
+    return x, y, ring, off
 
 
 def _approval_cover(work, ref, after, cols, m):

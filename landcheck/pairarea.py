@@ -52,6 +52,7 @@ import numpy as np
 import shapely
 from numba import njit
 
+from landcheck._area_kernel import one_ring_each
 from landcheck._objects import object_ids
 from landcheck.area import _polygons, chain_official_area
 
@@ -508,19 +509,6 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
     )
 
 
-@njit(cache=True, nogil=True)
-def _one_ring_each(x, y, off):
-    """Whether every coordinate run off[g]..off[g+1]-1 is one closed ring: its first point
-    comes back only at its end (an exterior ring of a valid polygon does not pass through
-    its start again, so an earlier return means the run goes on with holes)."""
-    for g in range(len(off) - 1):
-        s, e = off[g], off[g + 1]
-        for k in range(s + 1, e - 1):
-            if x[k] == x[s] and y[k] == y[s]:
-                return False
-    return True
-
-
 def _flatten(geoms):
     """Coordinates of non-empty Polygons and MultiPolygons as offsets: geometry → rings →
     vertices."""
@@ -530,7 +518,7 @@ def _flatten(geoms):
         ring_off = np.zeros(len(geoms) + 1, dtype=np.int64)
         np.cumsum(shapely.get_num_coordinates(geoms), out=ring_off[1:])
         x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
-        if _one_ring_each(x, y, ring_off):
+        if one_ring_each(x, y, ring_off):
             # polygons without holes (most parcels and patches): one ring each (found from
             # the coordinates, in compiled code: asking GEOS for the number of holes held
             # the interpreter for a third of this function's time)
