@@ -314,7 +314,7 @@ def _pairs(work, ref_geoms, predicate="intersects", tree=None):
     return pi[order], ri[order]
 
 
-def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
+def _clip(work, ref_geoms, pi, ri, m=None) -> np.ndarray:
     """Piece of each patch inside each paired feature; the patch itself where contained.
 
     Containment is tested first, with prepared *copies* made here (a prepared geometry must
@@ -323,6 +323,7 @@ def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
     coverage of parcels the size of patches it leaves ~16 % of the pairs, ~12 % contained; on
     towns 99 %, 90 % contained). A contained patch is its own piece — the same object, so
     later steps recognise it (:class:`_Measure`) and skip the work — and needs no intersection.
+    With ``m`` (:class:`_Measure`) the patches' outlines flattened for the chunk are reused.
     """
     a = work[pi]
     out = a.copy()
@@ -344,7 +345,8 @@ def _clip(work, ref_geoms, pi, ri) -> np.ndarray:
     if rest.any():
         from landcheck.pairclip import clip_pairs
 
-        out[rest] = clip_pairs(a[rest], ref_geoms[ri[rest]])
+        out[rest] = clip_pairs(a[rest], ref_geoms[ri[rest]],
+                               a_flat=None if m is None else m.patch_flat(pi[rest]))
     return out
 
 
@@ -386,9 +388,10 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     pieces = np.full(len(pi), None, dtype=object)
     small = ~big
     if small.any():
-        area[small], inside[small] = m.overlap(work[pi[small]], ref_geoms[ri[small]])
+        area[small], inside[small] = m.overlap(work[pi[small]], ref_geoms[ri[small]],
+                                               pi=pi[small])
     if big.any():
-        pieces[big] = _polygonal(_clip(work, ref_geoms, pi[big], ri[big]))
+        pieces[big] = _polygonal(_clip(work, ref_geoms, pi[big], ri[big], m))
         inside[big] = _same(pieces[big], work[pi[big]])
         area[big] = m.area(pieces[big])
     hit = area > 0
@@ -400,7 +403,8 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     if cut.any():
         from landcheck.pairclip import clip_pairs
 
-        pieces[cut] = clip_pairs(work[pi[cut]], ref_geoms[ri[cut]])
+        pieces[cut] = clip_pairs(work[pi[cut]], ref_geoms[ri[cut]],
+                                 a_flat=m.patch_flat(pi[cut]))
         lost = cut & shapely.is_missing(pieces)  # GEOS found no area: not a hit
         if lost.any():
             keep = ~lost
@@ -524,6 +528,7 @@ class _Measure:
         self.work = work
         self.crs = crs
         self._tree = None
+        self._flat = None
         self._kept = [work]  # every object whose area is known stays alive (ids stay unique)
         has = ~shapely.is_missing(work)
         ids = object_ids(work[has])
@@ -557,6 +562,19 @@ class _Measure:
             out[rows[found]] = self._areas[pos[found]]
         return out
 
+    def patch_flat(self, pi):
+        """The patches flattened once (:class:`landcheck.pairarea.Flat`), for the pairs of
+        patches ``pi``: the ``a_flat`` argument of ``overlap_areas`` and ``clip_pairs``."""
+        if self._flat is None:
+            from landcheck.pairarea import Flat
+
+            has = ~shapely.is_missing(self.work)
+            index = np.full(len(self.work), -1, dtype=np.int64)
+            index[has] = np.arange(int(has.sum()))
+            self._flat = (Flat(self.work[has]), index)
+        flat, index = self._flat
+        return flat, index[np.asarray(pi, dtype=np.int64)]
+
     @property
     def tree(self):
         """An ``STRtree`` of the patches, built on first use."""
@@ -572,15 +590,17 @@ class _Measure:
             out[todo] = official_area(geoms[todo], crs=self.crs)
         return out
 
-    def overlap(self, a, b) -> tuple[np.ndarray, np.ndarray]:
+    def overlap(self, a, b, pi=None) -> tuple[np.ndarray, np.ndarray]:
         """Official area of ``a[i] ∩ b[i]`` and whether ``a[i]`` lies inside ``b[i]``
         (:func:`landcheck.pairarea.overlap_areas`); an ``a[i]`` that is a patch and lies
-        inside ``b[i]`` has the patch's own area, looked up."""
+        inside ``b[i]`` has the patch's own area, looked up. ``pi``: ``a`` is the patches
+        ``work[pi]``, whose outlines are flattened once for all calls."""
         from landcheck.pairarea import overlap_areas
 
         a = np.asarray(a, dtype=object)
         known = self.known(a)  # contained pairs with a known area take it
-        area, inside = overlap_areas(a, b, crs=self.crs, a_area=known)
+        flat = None if pi is None else self.patch_flat(pi)
+        area, inside = overlap_areas(a, b, crs=self.crs, a_area=known, a_flat=flat)
         todo = inside & np.isnan(known)
         if todo.any():
             area[todo] = official_area(a[todo], crs=self.crs)
@@ -683,7 +703,7 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
     pi, ri = _pairs(work, ref_geoms, predicate=None, tree=m.tree)
-    piece_area, inside = m.overlap(work[pi], ref_geoms[ri])
+    piece_area, inside = m.overlap(work[pi], ref_geoms[ri], pi=pi)
     hit = piece_area > 0  # a parcel that only touches the patch (or its box) is not hit
     pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
     codes = _Distinct(ref["class"], ri)

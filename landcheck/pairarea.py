@@ -568,6 +568,29 @@ def _drop_chains(pairs, x, y, chain_off, chain_pair, chain_sign):
     return x[points], y[points], off, chain_pair[keep], chain_sign[keep]
 
 
+class Flat:
+    """Polygons flattened once (:func:`_flatten`) with their planar areas, for several
+    :func:`overlap_areas` / :func:`landcheck.pairclip.clip_pairs` calls on the same side
+    (a chunk's patches): pass ``a_flat=(flat, index)``, ``index[i]`` the polygon of pair i."""
+
+    def __init__(self, geoms):
+        geoms = np.asarray(geoms, dtype=object)
+        self.arrays = _flatten(geoms) if len(geoms) else (
+            np.zeros(0), np.zeros(0), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(0))
+        self.planar = shapely.area(geoms)
+
+
+def _side_a(a, rows, a_flat):
+    """Flattened outlines and planar areas of the a side of the pairs ``rows``."""
+    if a_flat is None:
+        ua, ia = _unique(a[rows])
+        return _flatten(ua), ia, shapely.area(ua)[ia]
+    flat, index = a_flat
+    ia = np.asarray(index, dtype=np.int64)[rows]
+    return flat.arrays, ia, flat.planar[ia]
+
+
 def _unique(geoms):
     """Distinct geometry objects (by identity) and the index of each element among them."""
     ids = object_ids(geoms)
@@ -575,7 +598,7 @@ def _unique(geoms):
     return geoms[first], inverse
 
 
-def overlap_areas(a, b, *, crs, a_area=None) -> tuple[np.ndarray, np.ndarray]:
+def overlap_areas(a, b, *, crs, a_area=None, a_flat=None) -> tuple[np.ndarray, np.ndarray]:
     """Official area (m²) of ``a[i] ∩ b[i]`` for every i, and whether ``a[i]`` lies in ``b[i]``.
 
     Parameters
@@ -588,6 +611,9 @@ def overlap_areas(a, b, *, crs, a_area=None) -> tuple[np.ndarray, np.ndarray]:
     a_area : float array, optional
         The official areas of ``a`` where the caller knows them (NaN elsewhere): a pair
         whose ``a[i]`` lies in ``b[i]`` takes it instead of measuring ``a[i]``'s outline.
+    a_flat : (Flat, index), optional
+        ``a`` already flattened (:class:`Flat`; ``a[i]`` is its polygon ``index[i]``); ``a``
+        must then hold valid Polygons/MultiPolygons or None.
 
     Returns
     -------
@@ -608,18 +634,18 @@ def overlap_areas(a, b, *, crs, a_area=None) -> tuple[np.ndarray, np.ndarray]:
     inside = np.zeros(n, dtype=bool)
     if len(a) != len(b):
         raise ValueError(f"overlap_areas: {len(a)} geometries in a, {len(b)} in b")
-    a_areal, b_areal = _areal(a), _areal(b)
+    a_areal = _areal(a) if a_flat is None else a
+    b_areal = _areal(b)
     has = ~(shapely.is_missing(a_areal) | shapely.is_missing(b_areal))
     if not has.any():
         return area, inside
     rows = np.flatnonzero(has)
-    ua, ia = _unique(a_areal[rows])
+    fa, ia, a_planar = _side_a(a_areal, rows, a_flat)
     ub, ib = _unique(b_areal[rows])
-    fa, fb = _flatten(ua), _flatten(ub)
-    status, planar, x, y, chain_off, chain_pair, chain_sign = _kernel(*fa, *fb, ia, ib)
+    status, planar, x, y, chain_off, chain_pair, chain_sign = _kernel(*fa, *_flatten(ub), ia, ib)
     # outlines that only share edges leave chains that cancel up to rounding: an overlap
     # below TOUCH_RTOL of the smaller polygon is none (GEOS would return a line)
-    smaller = np.minimum(shapely.area(ua)[ia], shapely.area(ub)[ib])
+    smaller = np.minimum(a_planar, shapely.area(ub)[ib])
     touch = np.abs(planar) <= TOUCH_RTOL * smaller
     if crs is None:  # planar areas
         measured = np.abs(planar)

@@ -36,6 +36,7 @@ from landcheck.pairarea import (
     _areal,
     _flatten,
     _kernel,
+    _side_a,
     _unique,
 )
 
@@ -224,7 +225,7 @@ def _nest(rx, ry, ring_off, ring_pair, ring_area):
         lost_pairs[:nlost].copy()
 
 
-def clip_pairs(a, b, *, difference: bool = False) -> np.ndarray:
+def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
     """``a[i] ∩ b[i]`` (or ``a[i] − b[i]`` with ``difference``) for every i.
 
     Parameters
@@ -232,6 +233,9 @@ def clip_pairs(a, b, *, difference: bool = False) -> np.ndarray:
     a, b : arrays of shapely geometries, same length
         Valid polygonal geometries (Polygon, MultiPolygon; the polygonal parts of a
         collection), or None.
+    a_flat : (Flat, index), optional
+        ``a`` already flattened (:class:`landcheck.pairarea.Flat`); ``a`` must then hold
+        valid Polygons/MultiPolygons or None.
 
     Returns
     -------
@@ -247,7 +251,8 @@ def clip_pairs(a, b, *, difference: bool = False) -> np.ndarray:
         raise ValueError(f"clip_pairs: {len(a)} geometries in a, {len(b)} in b")
     n = len(a)
     out = np.full(n, None, dtype=object)
-    a_areal, b_areal = _areal(a), _areal(b)
+    a_areal = _areal(a) if a_flat is None else a
+    b_areal = _areal(b)
     a_has, b_has = ~shapely.is_missing(a_areal), ~shapely.is_missing(b_areal)
     if difference:
         only_a = a_has & ~b_has
@@ -255,10 +260,10 @@ def clip_pairs(a, b, *, difference: bool = False) -> np.ndarray:
     rows = np.flatnonzero(a_has & b_has)
     if not len(rows):
         return out
-    ua, ia = _unique(a_areal[rows])
+    fa, ia, a_planar = _side_a(a_areal, rows, a_flat)
     ub, ib = _unique(b_areal[rows])
     status, planar, x, y, chain_off, chain_pair, chain_sign = _kernel(
-        *_flatten(ua), *_flatten(ub), ia, ib, difference)
+        *fa, *_flatten(ub), ia, ib, difference)
     geos = status != GENERIC
     done = np.zeros(len(rows), dtype=bool)  # answered without building rings
     if not difference:
@@ -266,7 +271,7 @@ def clip_pairs(a, b, *, difference: bool = False) -> np.ndarray:
         out[rows[done]] = a_areal[rows[done]]
         geos &= ~done
     # an overlap (or what is left) within rounding of nothing: GEOS decides
-    smaller = np.minimum(shapely.area(ua)[ia], shapely.area(ub)[ib])
+    smaller = np.minimum(a_planar, shapely.area(ub)[ib])
     geos |= (np.abs(planar) <= TOUCH_RTOL * smaller) & (np.bincount(
         chain_pair, minlength=len(rows)) > 0)
     if len(chain_pair):

@@ -206,7 +206,7 @@ def test_flatten_finds_the_rings_of_polygons_with_and_without_holes(holed):
     geoms = [sq(20, 0, 3), poly((0, 0), (4, 0), (2, 3))] + ([holed] if holed is not None else [])
     geoms = np.array(geoms, dtype=object)
     assert all(shapely.is_valid(geoms))
-    x, y, ring_off, geom_off, sign = pairarea._flatten(geoms)
+    _, _, ring_off, geom_off, sign = pairarea._flatten(geoms)
     n_rings = [1 + shapely.get_num_interior_rings(g) for g in geoms]
     assert np.diff(geom_off).tolist() == n_rings
     assert np.diff(ring_off).tolist() == [
@@ -215,3 +215,25 @@ def test_flatten_finds_the_rings_of_polygons_with_and_without_holes(holed):
     expect = [1 if shapely.is_ccw(r) == (k == 0) else -1
               for g in geoms for k, r in enumerate([g.exterior, *g.interiors])]
     assert sign.tolist() == expect
+
+
+def test_a_side_flattened_once_gives_the_same_answers():
+    """overlap_areas and clip_pairs with a's outlines given flattened (pairarea.Flat) and an
+    index per pair answer exactly as when they flatten a themselves."""
+    from landcheck.pairclip import clip_pairs
+
+    polys = np.array([sq(0, 0, 10), sq(0, 0, 10).difference(sq(4, 4, 2)),
+                      shapely.union(sq(20, 0, 2), sq(25, 0, 2))], dtype=object)
+    flat = pairarea.Flat(polys)
+    index = np.array([2, 0, 1, 0, 2])
+    a = np.array([*polys[index[:-1]], None], dtype=object)
+    b = np.array([sq(21, -1, 5, 3), sq(5.5, 5.5, 10), sq(3, 3, 4), sq(20, 20, 1),
+                  sq(0, 0, 1)], dtype=object)
+    got = overlap_areas(a, b, crs=CRS, a_flat=(flat, index))
+    want = overlap_areas(a, b, crs=CRS)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    for difference in (False, True):
+        got = clip_pairs(a, b, difference=difference, a_flat=(flat, index))
+        want = clip_pairs(a, b, difference=difference)
+        assert [None if g is None else g.wkb for g in got] == [
+            None if g is None else g.wkb for g in want]
