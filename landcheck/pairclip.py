@@ -44,6 +44,15 @@ __all__ = ["clip_pairs"]
 
 
 @njit(cache=True, nogil=True)
+def _run_end(keys, start):
+    """End (exclusive) of the run of equal keys that begins at ``start``."""
+    end = start
+    while end < len(keys) and keys[end] == keys[start]:
+        end += 1
+    return end
+
+
+@njit(cache=True, nogil=True)
 def _chain_end(x, y, chain_off, chain_sign, c, last):
     """First (``last`` False) or last point of chain c in the direction it is walked."""
     if (chain_sign[c] > 0) == last:
@@ -74,9 +83,7 @@ def _assemble(x, y, chain_off, chain_pair, chain_sign, npairs):
     c0 = 0
     while c0 < nch:
         p = chain_pair[c0]
-        c1 = c0
-        while c1 < nch and chain_pair[c1] == p:
-            c1 += 1
+        c1 = _run_end(chain_pair, c0)
         ok = True
         # the successor of a chain is the one chain that starts where it ends
         for c in range(c0, c1):
@@ -177,9 +184,7 @@ def _nest(rx, ry, ring_off, ring_pair, ring_area):
     r0 = 0
     while r0 < nring:
         p = ring_pair[r0]
-        r1 = r0
-        while r1 < nring and ring_pair[r1] == p:
-            r1 += 1
+        r1 = _run_end(ring_pair, r0)
         nshell = 0
         last_shell = -1
         for r in range(r0, r1):
