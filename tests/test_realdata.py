@@ -417,3 +417,29 @@ def test_intersection_areas_from_outlines_agree_with_geos(gpkg, name_a, name_b):
     assert len(pa) > 100
     np.testing.assert_allclose(measured, reference, rtol=1e-6, atol=1e-4)
     assert shapely.covers(b[pb[inside]], a[pa[inside]]).all()
+
+
+@pytest.mark.parametrize("difference", [False, True], ids=["intersection", "difference"])
+@pytest.mark.parametrize(("gpkg", "name_a", "name_b"), OVERLAP_CASES,
+                         ids=[f"{a}-x-{b}" for _, a, b in OVERLAP_CASES])
+def test_pieces_built_from_outlines_are_geos_regions(gpkg, name_a, name_b, difference):
+    """landcheck.pairclip on real outlines (shared edges, touching neighbours, overlaps at
+    every angle): every result is valid and covers GEOS's region up to 1e-9 of the patch
+    (pairs not in general position are GEOS's own result). Measured: the symmetric
+    difference with GEOS's region is at most 1.4e-12 of a's area (Pará properties); of the
+    24,472 Pará pairs 1,496 intersections and 5,245 differences went to GEOS, of 2,037 Xinwu
+    land-use pairs with themselves (neighbours sharing edges) 52 and 2,034."""
+    from landcheck.pairclip import clip_pairs
+
+    a_gdf, b_gdf = layer(gpkg, name_a), layer(gpkg, name_b)
+    a = np.asarray(a_gdf.geometry.values, dtype=object)
+    b = np.asarray(b_gdf.geometry.values, dtype=object)
+    a, b = a[shapely.is_valid(a)], b[shapely.is_valid(b)]
+    pa, pb = shapely.STRtree(b).query(a, predicate="intersects")
+    got = clip_pairs(a[pa], b[pb], difference=difference)
+    expect = (shapely.difference if difference else shapely.intersection)(a[pa], b[pb])
+    has = ~shapely.is_missing(got)
+    assert shapely.is_valid(got[has]).all()
+    gap = shapely.area(shapely.symmetric_difference(
+        np.where(has, got, shapely.Polygon()), expect))
+    assert (gap <= 1e-9 * np.maximum(shapely.area(a[pa]), 1.0)).all()
