@@ -343,10 +343,12 @@ def _clip(work, ref_geoms, pi, ri, m=None) -> np.ndarray:
             inside[cand] = shapely.contains_properly(local[inv], a[cand])
     rest = ~inside
     if rest.any():
-        from landcheck.pairclip import clip_pairs
+        if m is None:
+            from landcheck.pairclip import clip_pairs
 
-        out[rest] = clip_pairs(a[rest], ref_geoms[ri[rest]],
-                               a_flat=None if m is None else m.patch_flat(pi[rest]))
+            out[rest] = clip_pairs(a[rest], ref_geoms[ri[rest]])
+        else:
+            out[rest] = m.clip_patches(pi[rest], ref_geoms[ri[rest]])
     return out
 
 
@@ -388,8 +390,7 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     pieces = np.full(len(pi), None, dtype=object)
     small = ~big
     if small.any():
-        area[small], inside[small] = m.overlap(work[pi[small]], ref_geoms[ri[small]],
-                                               pi=pi[small])
+        area[small], inside[small] = m.overlap_patches(pi[small], ref_geoms[ri[small]])
     if big.any():
         pieces[big] = _polygonal(_clip(work, ref_geoms, pi[big], ri[big], m))
         inside[big] = _same(pieces[big], work[pi[big]])
@@ -401,10 +402,7 @@ def _hits(work, ref_geoms, m, *, pieces_of=None, measure=True):
     if pieces_of is not None:
         cut &= pieces_of(pi, inside)
     if cut.any():
-        from landcheck.pairclip import clip_pairs
-
-        pieces[cut] = clip_pairs(work[pi[cut]], ref_geoms[ri[cut]],
-                                 a_flat=m.patch_flat(pi[cut]))
+        pieces[cut] = m.clip_patches(pi[cut], ref_geoms[ri[cut]])
         lost = cut & shapely.is_missing(pieces)  # GEOS found no area: not a hit
         if lost.any():
             keep = ~lost
@@ -473,19 +471,15 @@ class _Distinct:
 
     def per_pair(self, per_value, null) -> np.ndarray:
         """Per pair, from one item per distinct value, ``null`` where the value is null."""
-        return self.items(per_value, null)[self.code]
-
-    @staticmethod
-    def items(per_value, null) -> np.ndarray:
-        """One item per distinct value, then the item for a null."""
         per_value = np.asarray(per_value)
-        return np.append(per_value, np.array([null], dtype=per_value.dtype))
+        return np.append(per_value, np.array([null], dtype=per_value.dtype))[self.code]
 
-    def position(self, items, codes) -> np.ndarray:
-        """Per pair, the position in ``codes`` of its item (``items``: one per distinct
-        value, then one for a null, as :meth:`items` makes them), -1 where not there."""
+    def position(self, per_value, null, codes) -> np.ndarray:
+        """Per pair, the position in ``codes`` of its item (:meth:`per_pair`'s arguments),
+        -1 where it is not there."""
         index = {c: j for j, c in enumerate(codes)}
-        return np.array([index.get(v, -1) for v in list(items)], dtype=np.int64)[self.code]
+        return self.per_pair(np.array([index.get(v, -1) for v in per_value], dtype=np.int64),
+                             index.get(null, -1))
 
 
 def _lists_by(values, pi, n) -> list:
@@ -562,7 +556,7 @@ class _Measure:
             out[rows[found]] = self._areas[pos[found]]
         return out
 
-    def patch_flat(self, pi):
+    def _patch_flat(self, pi):
         """The patches flattened once (:class:`landcheck.pairarea.Flat`), for the pairs of
         patches ``pi``: the ``a_flat`` argument of ``overlap_areas`` and ``clip_pairs``."""
         if self._flat is None:
@@ -590,21 +584,31 @@ class _Measure:
             out[todo] = official_area(geoms[todo], crs=self.crs)
         return out
 
-    def overlap(self, a, b, pi=None) -> tuple[np.ndarray, np.ndarray]:
+    def overlap(self, a, b, flat=None) -> tuple[np.ndarray, np.ndarray]:
         """Official area of ``a[i] ∩ b[i]`` and whether ``a[i]`` lies inside ``b[i]``
         (:func:`landcheck.pairarea.overlap_areas`); an ``a[i]`` that is a patch and lies
-        inside ``b[i]`` has the patch's own area, looked up. ``pi``: ``a`` is the patches
-        ``work[pi]``, whose outlines are flattened once for all calls."""
+        inside ``b[i]`` has the patch's own area, looked up."""
         from landcheck.pairarea import overlap_areas
 
         a = np.asarray(a, dtype=object)
         known = self.known(a)  # contained pairs with a known area take it
-        flat = None if pi is None else self.patch_flat(pi)
         area, inside = overlap_areas(a, b, crs=self.crs, a_area=known, a_flat=flat)
         todo = inside & np.isnan(known)
         if todo.any():
             area[todo] = official_area(a[todo], crs=self.crs)
         return area, inside
+
+    def overlap_patches(self, pi, b) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`overlap` of the patches ``work[pi]`` with ``b``, their outlines flattened
+        once for all calls."""
+        return self.overlap(self.work[pi], b, self._patch_flat(pi))
+
+    def clip_patches(self, pi, b) -> np.ndarray:
+        """``work[pi] ∩ b`` (:func:`landcheck.pairclip.clip_pairs`), the patches' outlines
+        flattened once for all calls."""
+        from landcheck.pairclip import clip_pairs
+
+        return clip_pairs(self.work[pi], b, a_flat=self._patch_flat(pi))
 
     def whole(self, geoms) -> np.ndarray:
         """Per-patch geometries that are the patch itself."""
@@ -703,17 +707,17 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
     pi, ri = _pairs(work, ref_geoms, predicate=None, tree=m.tree)
-    piece_area, inside = m.overlap(work[pi], ref_geoms[ri], pi=pi)
+    piece_area, inside = m.overlap_patches(pi, ref_geoms[ri])
     hit = piece_area > 0  # a parcel that only touches the patch (or its box) is not hit
     pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
     codes = _Distinct(ref["class"], ri)
     text = codes.text.astype(object).to_numpy()
     groups = landuse_group(codes.text, source="landuse", counts=codes.counts).fillna("unknown")
-    groups = codes.items(groups.astype(object).to_numpy(), "unknown")
-    group = groups[codes.code]
+    groups = groups.astype(object).to_numpy()
+    group = codes.per_pair(groups, "unknown")
     cols = pd.DataFrame(index=pd.RangeIndex(n))
-    for g, total in zip(LANDUSE_GROUPS, _sums_by_code(codes.position(groups, LANDUSE_GROUPS),
-                                                      LANDUSE_GROUPS, piece_area, pi, n),
+    k = codes.position(groups, "unknown", LANDUSE_GROUPS)
+    for g, total in zip(LANDUSE_GROUPS, _sums_by_code(k, LANDUSE_GROUPS, piece_area, pi, n),
                         strict=True):
         cols[f"lu_{g}_m2"] = total
     is_k = codes.per_pair(codes.text.str.endswith("K").fillna(False).to_numpy(bool), False)
@@ -721,9 +725,9 @@ def _landuse_facts(work, ref, pf_union, pf_area, m):
     cols["lu_classes"] = _lists_by(codes.per_pair(text, ""), pi, n)
     if "planting" in ref.columns:
         kinds = _Distinct(ref["planting"], ri)
-        items = kinds.items(kinds.text.astype(object).to_numpy(), "")
-        planting_k = kinds.position(items, PLANTING_CODES)
-        planting = items[kinds.code]
+        values = kinds.text.astype(object).to_numpy()
+        planting_k = kinds.position(values, "", PLANTING_CODES)
+        planting = kinds.per_pair(values, "")
     else:
         planting_k = np.full(len(ri), -1, dtype=np.int64)
         planting = np.full(len(ri), None, dtype=object)
@@ -880,13 +884,10 @@ def _outline_points(geoms):
     geoms = np.asarray(geoms, dtype=object)
     has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     per_geom = np.zeros(len(geoms), dtype=np.int64)
-    if has.all():
-        x, y, ring_off, geom_off, _ = _flatten(geoms)
-    elif has.any():
-        x, y, ring_off, geom_off, _ = _flatten(geoms[has])
-    else:
+    if not has.any():
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(
             len(geoms) + 1, dtype=np.int64)
+    x, y, ring_off, geom_off, _ = _flatten(geoms[has])
     per_geom[has] = np.diff(ring_off[geom_off])
     off = np.zeros(len(geoms) + 1, dtype=np.int64)
     np.cumsum(per_geom, out=off[1:])
@@ -1050,7 +1051,7 @@ def _union_rows(parts: list[np.ndarray], n: int, work=None) -> np.ndarray:
     return _polygonal(out)
 
 
-def _remainder(work, cut_pi, cutters, tolerance_m) -> np.ndarray:
+def _remainder(work, cut_pi, cutters, tolerance_m) -> tuple[np.ndarray, np.ndarray]:
     """Each patch minus the union of its cutters (``cutters[k]`` cuts patch ``cut_pi[k]``),
     with parts thinner than the tolerance removed (opening).
 

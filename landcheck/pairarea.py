@@ -581,14 +581,31 @@ class Flat:
         self.planar = shapely.area(geoms)
 
 
-def _side_a(a, rows, a_flat):
-    """Flattened outlines and planar areas of the a side of the pairs ``rows``."""
+def _chains(a, b, a_flat, difference, caller):
+    """What :func:`overlap_areas` and :func:`landcheck.pairclip.clip_pairs` share: both
+    sides made areal (:func:`_areal`; ``a`` as given with ``a_flat``), the rows where both
+    have area, the kernel's result for those rows (None where there are none), and which of
+    them overlap by less than :data:`TOUCH_RTOL` of the smaller polygon."""
+    a = np.asarray(a, dtype=object)
+    b = np.asarray(b, dtype=object)
+    if len(a) != len(b):
+        raise ValueError(f"{caller}: {len(a)} geometries in a, {len(b)} in b")
+    a_areal = _areal(a) if a_flat is None else a
+    b_areal = _areal(b)
+    rows = np.flatnonzero(~(shapely.is_missing(a_areal) | shapely.is_missing(b_areal)))
+    if not len(rows):
+        return a_areal, b_areal, rows, None, None
     if a_flat is None:
-        ua, ia = _unique(a[rows])
-        return _flatten(ua), ia, shapely.area(ua)[ia]
-    flat, index = a_flat
-    ia = np.asarray(index, dtype=np.int64)[rows]
-    return flat.arrays, ia, flat.planar[ia]
+        ua, ia = _unique(a_areal[rows])
+        fa, a_planar = _flatten(ua), shapely.area(ua)[ia]
+    else:
+        flat, index = a_flat
+        ia = np.asarray(index, dtype=np.int64)[rows]
+        fa, a_planar = flat.arrays, flat.planar[ia]
+    ub, ib = _unique(b_areal[rows])
+    result = _kernel(*fa, *_flatten(ub), ia, ib, difference)
+    touch = np.abs(result[1]) <= TOUCH_RTOL * np.minimum(a_planar, shapely.area(ub)[ib])
+    return a_areal, b_areal, rows, result, touch
 
 
 def _unique(geoms):
@@ -627,26 +644,14 @@ def overlap_areas(a, b, *, crs, a_area=None, a_flat=None) -> tuple[np.ndarray, n
         intersection is ``a[i]`` itself, whose area callers may look up instead. A pair may
         also be within and not flagged (identical outlines, GEOS-measured pairs).
     """
-    a = np.asarray(a, dtype=object)
-    b = np.asarray(b, dtype=object)
-    n = len(a)
-    area = np.zeros(n)
-    inside = np.zeros(n, dtype=bool)
-    if len(a) != len(b):
-        raise ValueError(f"overlap_areas: {len(a)} geometries in a, {len(b)} in b")
-    a_areal = _areal(a) if a_flat is None else a
-    b_areal = _areal(b)
-    has = ~(shapely.is_missing(a_areal) | shapely.is_missing(b_areal))
-    if not has.any():
+    a_areal, b_areal, rows, result, touch = _chains(a, b, a_flat, False, "overlap_areas")
+    area = np.zeros(len(a_areal))
+    inside = np.zeros(len(a_areal), dtype=bool)
+    if result is None:
         return area, inside
-    rows = np.flatnonzero(has)
-    fa, ia, a_planar = _side_a(a_areal, rows, a_flat)
-    ub, ib = _unique(b_areal[rows])
-    status, planar, x, y, chain_off, chain_pair, chain_sign = _kernel(*fa, *_flatten(ub), ia, ib)
+    status, planar, x, y, chain_off, chain_pair, chain_sign = result
     # outlines that only share edges leave chains that cancel up to rounding: an overlap
     # below TOUCH_RTOL of the smaller polygon is none (GEOS would return a line)
-    smaller = np.minimum(a_planar, shapely.area(ub)[ib])
-    touch = np.abs(planar) <= TOUCH_RTOL * smaller
     if crs is None:  # planar areas
         measured = np.abs(planar)
     else:

@@ -32,12 +32,7 @@ from numba import njit
 from landcheck.pairarea import (
     A_INSIDE_B,
     GENERIC,
-    TOUCH_RTOL,
-    _areal,
-    _flatten,
-    _kernel,
-    _side_a,
-    _unique,
+    _chains,
 )
 
 __all__ = ["clip_pairs"]
@@ -250,25 +245,14 @@ def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
         itself (the same object) as its intersection; a difference with nothing to subtract
         (``b[i]`` None) is ``a[i]`` itself.
     """
-    a = np.asarray(a, dtype=object)
-    b = np.asarray(b, dtype=object)
-    if len(a) != len(b):
-        raise ValueError(f"clip_pairs: {len(a)} geometries in a, {len(b)} in b")
-    n = len(a)
-    out = np.full(n, None, dtype=object)
-    a_areal = _areal(a) if a_flat is None else a
-    b_areal = _areal(b)
-    a_has, b_has = ~shapely.is_missing(a_areal), ~shapely.is_missing(b_areal)
-    if difference:
-        only_a = a_has & ~b_has
-        out[only_a] = a[only_a]
-    rows = np.flatnonzero(a_has & b_has)
-    if not len(rows):
+    a_areal, b_areal, rows, result, touch = _chains(a, b, a_flat, difference, "clip_pairs")
+    out = np.full(len(a_areal), None, dtype=object)
+    if difference:  # nothing to subtract: a itself
+        only_a = ~shapely.is_missing(a_areal) & shapely.is_missing(b_areal)
+        out[only_a] = np.asarray(a, dtype=object)[only_a]
+    if result is None:
         return out
-    fa, ia, a_planar = _side_a(a_areal, rows, a_flat)
-    ub, ib = _unique(b_areal[rows])
-    status, planar, x, y, chain_off, chain_pair, chain_sign = _kernel(
-        *fa, *_flatten(ub), ia, ib, difference)
+    status, _, x, y, chain_off, chain_pair, chain_sign = result
     geos = status != GENERIC
     done = np.zeros(len(rows), dtype=bool)  # answered without building rings
     if not difference:
@@ -276,9 +260,7 @@ def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
         out[rows[done]] = a_areal[rows[done]]
         geos &= ~done
     # an overlap (or what is left) within rounding of nothing: GEOS decides
-    smaller = np.minimum(a_planar, shapely.area(ub)[ib])
-    geos |= (np.abs(planar) <= TOUCH_RTOL * smaller) & (np.bincount(
-        chain_pair, minlength=len(rows)) > 0)
+    geos |= touch & (np.bincount(chain_pair, minlength=len(rows)) > 0)
     if len(chain_pair):
         ring_status, rx, ry, ring_off, ring_pair, ring_area = _assemble(
             x, y, chain_off, chain_pair, chain_sign, len(rows))

@@ -651,3 +651,13 @@ def test_landuse_codes_are_cleaned_grouped_and_counted_per_parcel():
     assert f["planting_FLS_m2"] == pytest.approx(oa(b(0, 0, 20, 10)), rel=1e-9)
     assert f["planting_LS_m2"] == pytest.approx(oa(b(40, 0, 60, 10), b(80, 0, 100, 10)), rel=1e-9)
     assert sorted(f["lu_classes"]) == ["", "0101", "011", "0201K"]
+
+
+def test_landuse_parcels_all_without_a_class_are_unknown():
+    p = patches(b(0, 0, 40, 10))
+    lu = frame({"id": ["1", "2"], "class": [None, None], "planting": [None, None]},
+               [b(-10, -10, 20, 20), b(20, -10, 50, 20)])
+    f = compute_facts(p, {"landuse": lu}, crs=CRS).facts.iloc[0]
+    assert f["lu_unknown_m2"] == pytest.approx(oa(b(0, 0, 40, 10)), rel=1e-9)
+    assert f["planting_FLS_m2"] == 0.0
+    assert f["lu_classes"] == [""]
