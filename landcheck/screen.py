@@ -159,10 +159,7 @@ def screen(
         overlay = _facts(patch_gdf, ref, crs_decision.crs, tol, _family_params(full), engine,
                          threads=threads, chunk_size=chunk_size, scheduler=scheduler,
                          shared_dir=shared_dir, partition=partition, progress=say)
-        fired = pack.evaluate(overlay.facts, run=run)
-        decided = decide(overlay.facts, fired, pack.rules, run=run)
-        verdicts = _verdict_table(patch_gdf, overlay.facts, decided, ref.get("townships"))
-        fragments = _fragments(patch_gdf, overlay, decided)
+        fired, verdicts, fragments = _judge(patch_gdf, overlay, pack, run, ref.get("townships"))
     prov = _provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
     return ScreenResult(
@@ -332,6 +329,15 @@ def _verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFram
         [table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]], axis=1
     )
     return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
+
+
+def _judge(patch_gdf, overlay, pack, run, townships):
+    """From the facts: the rules fired, the verdict table and the fragments (for ``screen``
+    and for each chunk of a streamed run)."""
+    fired = pack.evaluate(overlay.facts, run=run)
+    decided = decide(overlay.facts, fired, pack.rules, run=run)
+    verdicts = _verdict_table(patch_gdf, overlay.facts, decided, townships)
+    return fired, verdicts, _fragments(patch_gdf, overlay, decided)
 
 
 def _fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:

@@ -117,15 +117,13 @@ def screen_to_gpkg(
         _as_date,
         _as_layerset,
         _family_params,
-        _fragments,
         _helmert_of,
+        _judge,
         _provenance,
         _to_working,
         _tolerance,
-        _verdict_table,
         load_rules,
     )
-    from landcheck.verdicts import decide
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
@@ -190,10 +188,7 @@ def screen_to_gpkg(
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
                                           chunk_size=max(1, -(-len(gdf) // threads)))
-                fired = pack.evaluate(overlay.facts, run=run)
-                decided = decide(overlay.facts, fired, pack.rules, run=run)
-                verdicts = _verdict_table(gdf, overlay.facts, decided, ref.get("townships"))
-                fragments = _fragments(gdf, overlay, decided)
+                _, verdicts, fragments = _judge(gdf, overlay, pack, run, ref.get("townships"))
             _append(tmp, "verdicts", verdicts)
             _append(tmp, "fragments", fragments)
             for v, n in verdicts["verdict"].value_counts().items():
