@@ -151,6 +151,76 @@ def _segment_distance(px, py, ax, ay, bx, by):
 
 
 @njit(cache=True, nogil=True)
+def _turns(x, y, ring_off, r0, r1, p0, sign, cos_max, min_dev, speed, rate):
+    """For :func:`opening_keeps`: each vertex's speed and what its edges lose per unit of
+    offset (into ``speed``, ``rate`` at index vertex − p0); False where a turn is too sharp,
+    a vertex too close to its neighbours' line, or a ring or edge degenerate."""
+    for r in range(r0, r1):
+        s, e = ring_off[r], ring_off[r + 1]
+        m = e - s - 1  # a closed ring repeats its first point
+        if m < 3:
+            return False
+        for j in range(m):
+            k = s + j
+            u = s + (j - 1 + m) % m
+            w = s + (j + 1) % m
+            e1x, e1y = x[k] - x[u], y[k] - y[u]
+            e2x, e2y = x[w] - x[k], y[w] - y[k]
+            l1 = math.sqrt(e1x * e1x + e1y * e1y)
+            l2 = math.sqrt(e2x * e2x + e2y * e2y)
+            cx, cy = x[w] - x[u], y[w] - y[u]
+            chord = math.sqrt(cx * cx + cy * cy)
+            if l1 == 0.0 or l2 == 0.0 or chord == 0.0:
+                return False
+            cross = e1x * e2y - e1y * e2x
+            dot = e1x * e2x + e1y * e2y
+            cos_phi = dot / (l1 * l2)
+            if cos_phi < cos_max or abs(cross) / chord < min_dev:
+                return False
+            half_tan = abs(cross) / (l1 * l2 + dot)  # tan(φ/2)
+            rate[k - p0] = half_tan if sign[r] * cross > 0 else -half_tan
+            speed[k - p0] = math.sqrt(2.0 / (1.0 + cos_phi))  # 1 / cos(φ/2)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _edges_hold(x, y, ring_off, r0, r1, p0, rate, dm):
+    """For :func:`opening_keeps`: no edge shrinks away within the offset."""
+    for r in range(r0, r1):
+        s, e = ring_off[r], ring_off[r + 1]
+        m = e - s - 1
+        for j in range(m):
+            k, w = s + j, s + (j + 1) % m
+            length = math.sqrt((x[w] - x[k]) ** 2 + (y[w] - y[k]) ** 2)
+            if length <= dm * (rate[k - p0] + rate[w - p0]):
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _clear(x, y, ring_off, r0, r1, p0, speed, dm):
+    """For :func:`opening_keeps`: no vertex reaches an edge not its own within the offset
+    (every vertex against every edge; a box test first, most edges are far)."""
+    for rv in range(r0, r1):
+        for v in range(ring_off[rv], ring_off[rv + 1] - 1):
+            vx, vy = x[v], y[v]
+            for re in range(r0, r1):
+                se, ee = ring_off[re], ring_off[re + 1]
+                me = ee - se - 1
+                for je in range(me):
+                    a, b = se + je, se + (je + 1) % me
+                    if a == v or b == v:
+                        continue
+                    reach = dm * (speed[v - p0] + max(speed[a - p0], speed[b - p0]))
+                    if (vx < min(x[a], x[b]) - reach or vx > max(x[a], x[b]) + reach
+                            or vy < min(y[a], y[b]) - reach or vy > max(y[a], y[b]) + reach):
+                        continue
+                    if _segment_distance(vx, vy, x[a], y[a], x[b], y[b]) <= reach:
+                        return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def opening_keeps(x, y, ring_off, geom_off, sign, d):
     """Per polygonal geometry: whether an opening by ``d`` (erosion then dilation, mitre
     joins) provably gives the polygon back unchanged, so it need not be computed.
@@ -186,78 +256,8 @@ def opening_keeps(x, y, ring_off, geom_off, sign, d):
         if p1 - p0 > len(speed):
             speed = np.empty(2 * (p1 - p0), dtype=np.float64)
             rate = np.empty(2 * (p1 - p0), dtype=np.float64)
-        ok = r1 > r0
-        # vertices: turn, speed and the length each adjacent edge loses per unit of offset
-        for r in range(r0, r1):
-            s, e = ring_off[r], ring_off[r + 1]
-            m = e - s - 1  # a closed ring repeats its first point
-            if m < 3:
-                ok = False
-                break
-            for j in range(m):
-                k = s + j
-                u = s + (j - 1 + m) % m
-                w = s + (j + 1) % m
-                e1x, e1y = x[k] - x[u], y[k] - y[u]
-                e2x, e2y = x[w] - x[k], y[w] - y[k]
-                l1 = math.sqrt(e1x * e1x + e1y * e1y)
-                l2 = math.sqrt(e2x * e2x + e2y * e2y)
-                cx, cy = x[w] - x[u], y[w] - y[u]
-                chord = math.sqrt(cx * cx + cy * cy)
-                if l1 == 0.0 or l2 == 0.0 or chord == 0.0:
-                    ok = False
-                    break
-                cross = e1x * e2y - e1y * e2x
-                dot = e1x * e2x + e1y * e2y
-                cos_phi = dot / (l1 * l2)
-                if cos_phi < cos_max or abs(cross) / chord < min_dev:
-                    ok = False
-                    break
-                half_tan = abs(cross) / (l1 * l2 + dot)  # tan(φ/2)
-                rate[k - p0] = half_tan if sign[r] * cross > 0 else -half_tan
-                speed[k - p0] = math.sqrt(2.0 / (1.0 + cos_phi))  # 1 / cos(φ/2)
-            if not ok:
-                break
-        if ok:  # no edge shrinks away
-            for r in range(r0, r1):
-                s, e = ring_off[r], ring_off[r + 1]
-                m = e - s - 1
-                for j in range(m):
-                    k, w = s + j, s + (j + 1) % m
-                    length = math.sqrt((x[w] - x[k]) ** 2 + (y[w] - y[k]) ** 2)
-                    if length <= dm * (rate[k - p0] + rate[w - p0]):
-                        ok = False
-                        break
-                if not ok:
-                    break
-        if ok:  # nothing collides: every vertex against every edge not its own
-            for rv in range(r0, r1):
-                sv, ev = ring_off[rv], ring_off[rv + 1]
-                mv = ev - sv - 1
-                for jv in range(mv):
-                    v = sv + jv
-                    vx, vy = x[v], y[v]
-                    for re in range(r0, r1):
-                        se, ee = ring_off[re], ring_off[re + 1]
-                        me = ee - se - 1
-                        for je in range(me):
-                            a, b = se + je, se + (je + 1) % me
-                            if a == v or b == v:
-                                continue
-                            reach = dm * (speed[v - p0] + max(speed[a - p0], speed[b - p0]))
-                            # a box test first: most edges are far
-                            if (vx < min(x[a], x[b]) - reach or vx > max(x[a], x[b]) + reach
-                                    or vy < min(y[a], y[b]) - reach
-                                    or vy > max(y[a], y[b]) + reach):
-                                continue
-                            if _segment_distance(vx, vy, x[a], y[a], x[b], y[b]) <= reach:
-                                ok = False
-                                break
-                        if not ok:
-                            break
-                    if not ok:
-                        break
-                if not ok:
-                    break
-        out[g] = ok
+        out[g] = (r1 > r0
+                  and _turns(x, y, ring_off, r0, r1, p0, sign, cos_max, min_dev, speed, rate)
+                  and _edges_hold(x, y, ring_off, r0, r1, p0, rate, dm)
+                  and _clear(x, y, ring_off, r0, r1, p0, speed, dm))
     return out
