@@ -33,6 +33,7 @@ from landcheck.pairarea import (
     A_INSIDE_B,
     GENERIC,
     _chains,
+    _inside,
 )
 
 __all__ = ["clip_pairs"]
@@ -147,19 +148,6 @@ def _assemble(x, y, chain_off, chain_pair, chain_sign, npairs):
 
 
 @njit(cache=True, nogil=True)
-def _in_ring(px, py, x, y, k0, k1):
-    """Crossing number of a point against one closed ring (points k0..k1-1)."""
-    inside = False
-    for k in range(k0, k1 - 1):
-        y0, y1 = y[k], y[k + 1]
-        if (y0 > py) != (y1 > py):
-            xc = x[k] + (py - y0) * (x[k + 1] - x[k]) / (y1 - y0)
-            if px < xc:
-                inside = not inside
-    return inside
-
-
-@njit(cache=True, nogil=True)
 def _nest(rx, ry, ring_off, ring_pair, ring_area):
     """Order the rings shell first, then its holes, polygon by polygon; each hole goes to
     the smallest shell (of its pair) that holds its first point.
@@ -196,8 +184,9 @@ def _nest(rx, ry, ring_off, ring_pair, ring_area):
             best, best_area = -1, np.inf
             px, py = rx[ring_off[r]], ry[ring_off[r]]
             for s in range(r0, r1):
-                if ring_area[s] > 0 and ring_area[s] < best_area and _in_ring(
-                    px, py, rx, ry, ring_off[s], ring_off[s + 1]
+                # the crossing number of pairarea, about the point itself
+                if ring_area[s] > 0 and ring_area[s] < best_area and _inside(
+                    0.0, 0.0, rx, ry, ring_off, s, s + 1, px, py, False
                 ):
                     best, best_area = s, ring_area[s]
             if best < 0:
