@@ -135,7 +135,7 @@ def _prepare(geometries, crs) -> tuple[np.ndarray, pyproj.CRS]:
     return geoms, crs
 
 
-def _polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def polygons_of(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every Polygon inside ``geoms`` (through multi-parts and collections), with its feature."""
     parts, feature = geoms, np.arange(len(geoms))
     while True:  # one pass per nesting level, never per feature
@@ -153,9 +153,9 @@ def _polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
     """Ring vertices as lon/lat degrees, with ring index, exterior flag and feature per ring."""
-    from landcheck._area_kernel import one_ring_each
+    from landcheck.geometry.area_kernel import one_ring_each
 
-    polys, feature_of_poly = _polygons(geoms)
+    polys, feature_of_poly = polygons_of(geoms)
     xy = shapely.get_coordinates(polys)
     counts = shapely.get_num_coordinates(polys)
     off = np.zeros(len(polys) + 1, dtype=np.int64)
@@ -222,7 +222,7 @@ def _edge_terms(lam, phi, phi0, gap, e2, b):
     latitude of each edge; ``gap``: edges that join two different rings or chains (no term).
     Returns the longitude step of each edge (0 across a gap) and its term.
     """
-    from landcheck._area_kernel import edge_terms
+    from landcheck.geometry.area_kernel import edge_terms
 
     k = np.array([float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS])
     if len(phi) < 2:
@@ -245,7 +245,7 @@ def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs) -> n
     region consecutive) and counts with ``chain_sign[c]`` (+1 where the region lies on its
     left). The chains of a region together form closed cycles, so one reference latitude
     per region cancels as over a ring (:func:`official_area`, module Notes). Used by
-    :func:`landcheck.pairarea.overlap_areas`.
+    :func:`landcheck.geometry.pairarea.overlap_areas`.
     """
     out = np.zeros(n)
     n_chains = len(chain_pair)

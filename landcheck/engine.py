@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landcheck.overlay import OverlayResult, compute_facts
+from landcheck.facts import OverlayResult, compute_facts
 
 __all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "LayerIndex", "chunk_margin", "default_threads",
            "facts_in_chunks"]

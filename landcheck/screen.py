@@ -29,9 +29,10 @@ import shapely
 
 from landcheck._version import __version__
 from landcheck.area import official_area
+from landcheck.collector import cyclic_gc_paused
 from landcheck.engine import facts_in_chunks
 from landcheck.errors import InputError
-from landcheck.overlay import _cyclic_gc_paused, fact_schema
+from landcheck.facts import fact_schema
 from landcheck.provenance import source_info
 from landcheck.verdicts import decide
 
@@ -155,7 +156,7 @@ def screen(
     # facts, rules, verdicts, reasons and fragments allocate a few containers per patch; the
     # cyclic collector would walk every loaded feature each time (8 % of screen at 100,000
     # patches), and finds next to nothing
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         overlay = _facts(patch_gdf, ref, crs_decision.crs, tol, _family_params(full), engine,
                          threads=threads, chunk_size=chunk_size, scheduler=scheduler,
                          shared_dir=shared_dir, partition=partition, progress=say)

@@ -36,7 +36,8 @@ import shapely
 from landcheck._version import __version__
 from landcheck.area import m2_to_mu, official_area
 from landcheck.errors import GeometryError, InputError, format_ids
-from landcheck.overlay import _clip, _ids, _pairs, _polygonal
+from landcheck.geometry.pairs import clip, feature_ids, pairs
+from landcheck.geometry.parts import polygonal
 from landcheck.vocab import landuse_classes, landuse_group
 
 __all__ = ["SITE_ROLES", "SiteReport", "site_query"]
@@ -234,8 +235,8 @@ def _measure_all(targets, refs, crs) -> pd.DataFrame:
 def _pieces(targets, ref):
     """Clipped pieces of every target inside every feature of ``ref`` (positive area only)."""
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(targets, ref_geoms)
-    pieces = _polygonal(_clip(targets, ref_geoms, pi, ri))
+    pi, ri = pairs(targets, ref_geoms)
+    pieces = polygonal(clip(targets, ref_geoms, pi, ri))
     has = ~shapely.is_missing(pieces)
     return pi[has], ri[has], pieces[has]
 
@@ -244,7 +245,7 @@ def _grouped(role, pi, ri, pieces, ref, keys, namer, crs) -> pd.DataFrame:
     """One row per (target, key): area of the union of the pieces, their ids and names."""
     frame = pd.DataFrame({"target": pi, "key": keys[ri]})
     groups = frame.groupby(["target", "key"], sort=True).indices
-    ids = _ids(ref, ri)
+    ids = feature_ids(ref, ri)
     geoms, rows = [], []
     for (target, key), idx in groups.items():  # small: targets × classes
         geoms.append(pieces[idx[0]] if len(idx) == 1 else shapely.union_all(pieces[idx]))

@@ -112,7 +112,7 @@ def screen_to_gpkg(
     overwrite : bool
         Replace existing outputs.
     """
-    from landcheck.overlay import _cyclic_gc_paused
+    from landcheck.collector import cyclic_gc_paused
     from landcheck.screen import (
         _as_date,
         _as_layerset,
@@ -184,7 +184,7 @@ def screen_to_gpkg(
                 info = source_info(gdf)
                 notes += [n for n in (info.notes if info is not None else ()) if n not in notes]
             gdf = _to_working(gdf, crs_decision.crs, "patches", spec.helmert)
-            with _cyclic_gc_paused():  # as in landcheck.screen
+            with cyclic_gc_paused():  # as in landcheck.screen
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
                                           chunk_size=max(1, -(-len(gdf) // threads)))

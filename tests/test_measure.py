@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Point, affinity, box, union_all
 
-from landcheck.measure import (
+from landcheck.geometry.measure import (
     allowed_zone,
     corridor_land,
     excess_beyond,

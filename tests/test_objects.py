@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import shapely
 
-from landcheck import _objects
-from landcheck._objects import object_ids
+from landcheck.geometry import objects as _objects
+from landcheck.geometry.objects import object_ids
 
 
 def _arrays():

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from landcheck.area import official_area
-from landcheck.overlay import compute_facts
+from landcheck.facts import compute_facts
 
 CRS = "EPSG:4527"
 X0, Y0 = 39_500_000.0, 3_520_000.0
@@ -404,16 +404,16 @@ def test_features_that_only_touch_are_not_hits():
 def test_garbage_collector_is_paused_only_while_facts_are_computed(monkeypatch):
     import gc
 
-    import landcheck.overlay as ov
+    import landcheck.facts.compute as ov
 
     seen = []
-    real = ov._patch_base
+    real = ov.patch_base
 
     def spy(*args):
         seen.append(gc.isenabled())
         return real(*args)
 
-    monkeypatch.setattr(ov, "_patch_base", spy)
+    monkeypatch.setattr(ov, "patch_base", spy)
     assert gc.isenabled()
     compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
     assert seen == [False] and gc.isenabled()
@@ -421,13 +421,13 @@ def test_garbage_collector_is_paused_only_while_facts_are_computed(monkeypatch):
     def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ov, "_patch_base", broken)
+    monkeypatch.setattr(ov, "patch_base", broken)
     with pytest.raises(RuntimeError, match="boom"):
         compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
     assert gc.isenabled()
     gc.disable()  # a caller that runs without the collector keeps it off
     try:
-        monkeypatch.setattr(ov, "_patch_base", real)
+        monkeypatch.setattr(ov, "patch_base", real)
         compute_facts(patches(b(0, 0, 10, 10)), {}, crs=CRS)
         assert not gc.isenabled()
     finally:
@@ -480,7 +480,7 @@ def test_cut_length_matches_the_rule_written_with_geos(boxes):
     the edges left on the patch outline and the holes' edges all occur)."""
     from shapely import affinity
 
-    from landcheck.overlay import _cut_length
+    from landcheck.facts.remainder import cut_length as _cut_length
 
     base = shapely.MultiPolygon([
         Polygon([(0, 0), (50, 0), (50, 40), (0, 40)], [[(10, 10), (20, 10), (20, 20), (10, 20)]]),
@@ -525,8 +525,8 @@ def test_what_the_paused_overlay_keeps_alive_goes_to_the_oldest_generation():
 
 
 def test_same_rings_any_start_direction_and_ring_order():
-    from landcheck._outline_kernel import same_rings
-    from landcheck.overlay import _outline_points
+    from landcheck.geometry.outline_kernel import same_rings
+    from landcheck.geometry.pairs import outline_points as _outline_points
 
     outer = [(0, 0), (10, 0), (10, 10), (0, 10)]
     hole1, hole2 = [(1, 1), (2, 1), (2, 2)], [(5, 5), (6, 5), (6, 6)]
@@ -578,8 +578,8 @@ def _same_outline(got, expect):
 
 
 def _keeps(*geoms, d=0.05):
-    from landcheck._outline_kernel import opening_keeps
-    from landcheck.pairarea import _flatten
+    from landcheck.geometry.outline_kernel import opening_keeps
+    from landcheck.geometry.pairarea import flatten as _flatten
 
     return opening_keeps(*_flatten(np.array(geoms, dtype=object)), d).tolist()
 

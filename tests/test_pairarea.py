@@ -1,4 +1,4 @@
-"""Intersection areas measured from the outlines (landcheck.pairarea) against GEOS."""
+"""Intersection areas measured from the outlines (landcheck.geometry.pairarea) against GEOS."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from landcheck import pairarea
 from landcheck.area import official_area
-from landcheck.pairarea import overlap_areas
+from landcheck.geometry import pairarea
+from landcheck.geometry.pairarea import overlap_areas
 
 CRS = "EPSG:4527"  # CGCS2000 3° GK zone 39, prefixed eastings
 X0, Y0 = 39_530_000.0, 3_500_000.0
@@ -37,7 +37,7 @@ def status(a, b):
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     ua, ia = pairarea._unique(a)
     ub, ib = pairarea._unique(b)
-    st_, planar, *_ = pairarea._kernel(*pairarea._flatten(ua), *pairarea._flatten(ub), ia, ib)
+    st_, planar, *_ = pairarea._kernel(*pairarea.flatten(ua), *pairarea.flatten(ub), ia, ib)
     return st_, planar
 
 
@@ -206,7 +206,7 @@ def test_flatten_finds_the_rings_of_polygons_with_and_without_holes(holed):
     geoms = [sq(20, 0, 3), poly((0, 0), (4, 0), (2, 3))] + ([holed] if holed is not None else [])
     geoms = np.array(geoms, dtype=object)
     assert all(shapely.is_valid(geoms))
-    _, _, ring_off, geom_off, sign = pairarea._flatten(geoms)
+    _, _, ring_off, geom_off, sign = pairarea.flatten(geoms)
     n_rings = [1 + shapely.get_num_interior_rings(g) for g in geoms]
     assert np.diff(geom_off).tolist() == n_rings
     assert np.diff(ring_off).tolist() == [
@@ -220,7 +220,7 @@ def test_flatten_finds_the_rings_of_polygons_with_and_without_holes(holed):
 def test_a_side_flattened_once_gives_the_same_answers():
     """overlap_areas and clip_pairs with a's outlines given flattened (pairarea.Flat) and an
     index per pair answer exactly as when they flatten a themselves."""
-    from landcheck.pairclip import clip_pairs
+    from landcheck.geometry.pairclip import clip_pairs
 
     polys = np.array([sq(0, 0, 10), sq(0, 0, 10).difference(sq(4, 4, 2)),
                       shapely.union(sq(20, 0, 2), sq(25, 0, 2))], dtype=object)

@@ -1,4 +1,4 @@
-"""Intersections and differences built from the outlines (landcheck.pairclip) against GEOS."""
+"""Intersections and differences built from the outlines (geometry.pairclip) against GEOS."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from shapely import box
 from shapely.affinity import rotate
 
-from landcheck.pairclip import clip_pairs
+from landcheck.geometry.pairclip import clip_pairs
 
 X0, Y0 = 39_530_000.0, 3_500_000.0
 

@@ -384,7 +384,7 @@ def test_official_area_is_exact_for_edges_straight_in_lonlat():
     assert after == pytest.approx(before, rel=1e-9)
 
 
-#: Real outlines measured against each other from their outlines (landcheck.pairarea) and by
+#: Real outlines measured against each other from their outlines (geometry.pairarea) and by
 #: GEOS's intersection: (file, layer a, layer b). Land use with OSM water, and layers against
 #: themselves, where neighbours share edges and vertices (decided exactly, with one outline
 #: shifted by an infinitesimal) and overlapping properties cross at every angle. Measured:
@@ -405,7 +405,7 @@ OVERLAP_CASES = [
 @pytest.mark.parametrize(("gpkg", "name_a", "name_b"), OVERLAP_CASES,
                          ids=[f"{a}-x-{b}" for _, a, b in OVERLAP_CASES])
 def test_intersection_areas_from_outlines_agree_with_geos(gpkg, name_a, name_b):
-    from landcheck.pairarea import overlap_areas
+    from landcheck.geometry.pairarea import overlap_areas
 
     a_gdf, b_gdf = layer(gpkg, name_a), layer(gpkg, name_b)
     a = np.asarray(a_gdf.geometry.values, dtype=object)
@@ -423,13 +423,13 @@ def test_intersection_areas_from_outlines_agree_with_geos(gpkg, name_a, name_b):
 @pytest.mark.parametrize(("gpkg", "name_a", "name_b"), OVERLAP_CASES,
                          ids=[f"{a}-x-{b}" for _, a, b in OVERLAP_CASES])
 def test_pieces_built_from_outlines_are_geos_regions(gpkg, name_a, name_b, difference):
-    """landcheck.pairclip on real outlines (shared edges, touching neighbours, overlaps at
+    """landcheck.geometry.pairclip on real outlines (shared edges, touching neighbours, overlaps at
     every angle): every result is valid and covers GEOS's region up to 1e-9 of the patch
     (pairs not in general position are GEOS's own result). Measured: the symmetric
     difference with GEOS's region is at most 1.4e-12 of a's area (Pará properties); of the
     24,472 Pará pairs 1,496 intersections and 5,245 differences went to GEOS, of 2,037 Xinwu
     land-use pairs with themselves (neighbours sharing edges) 52 and 2,034."""
-    from landcheck.pairclip import clip_pairs
+    from landcheck.geometry.pairclip import clip_pairs
 
     a_gdf, b_gdf = layer(gpkg, name_a), layer(gpkg, name_b)
     a = np.asarray(a_gdf.geometry.values, dtype=object)

@@ -35,7 +35,7 @@ import numpy as np
 import shapely
 
 from landcheck.errors import InputError
-from landcheck.overlay import compute_facts
+from landcheck.facts import compute_facts
 
 __all__ = ["PARTITIONS", "ROW_GROUP_SIZE", "SEARCH_ROLES", "facts_on_dask"]
 

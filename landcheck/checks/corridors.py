@@ -26,8 +26,9 @@ import pandas as pd
 import shapely
 
 from landcheck.checks import PatchFacts, register_patch_facts
-from landcheck.measure import allowed_zone, corridor_land
-from landcheck.overlay import _area, _clip, _ids, _lists_by, _nz, _pairs, _polygonal, _union_by
+from landcheck.geometry.measure import allowed_zone, corridor_land
+from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
+from landcheck.geometry.parts import or_empty, polygonal
 from landcheck.vocab import landuse_group
 
 __all__ = ["CLASS_ZH", "SCHEMA", "belt_facts"]
@@ -138,20 +139,20 @@ def _measure(work, patches, facts, layers, crs, params, cols, excess) -> None:
     sel, ci = rows[belts], keep[ki]  # patch rows of the belts; corridor of each pair
     geoms, m = work[sel], len(belts)
     used, cj = np.unique(ci, return_inverse=True)
-    zone = _union_by(allowed_zone(land[used], limit[used])[cj], pj, m)
+    zone = union_by(allowed_zone(land[used], limit[used])[cj], pj, m)
     farm = _farmland(geoms, layers)
     over = np.full(m, None, dtype=object)
     both = ~shapely.is_missing(farm)
     over[both] = shapely.difference(farm[both], zone[both])
-    over = _polygonal(over)
-    ids, kinds = _lists_by(_ids(corridors, ci), pj, m), _lists_by(classes[ci], pj, m)
+    over = polygonal(over)
+    ids, kinds = lists_by(feature_ids(corridors, ci), pj, m), lists_by(classes[ci], pj, m)
     for i, row in enumerate(sel.tolist()):
         cols["belt_corridor_ids"][row] = ids[i]
         cols["belt_corridor_classes"][row] = kinds[i]
         cols["belt_corridor_classes_zh"][row] = [CLASS_ZH.get(k, k) for k in kinds[i]]
     cols["belt_limit_m"][sel] = limit[_nearest(geoms, land, pj, ci, m)]
-    cols["belt_farmland_m2"][sel] = _area(farm, crs)
-    cols["belt_excess_m2"][sel] = _area(over, crs)
+    cols["belt_farmland_m2"][sel] = areas(farm, crs)
+    cols["belt_excess_m2"][sel] = areas(over, crs)
     if "after" in patches.columns:
         after = pd.to_datetime(patches["after"], errors="coerce").to_numpy(dtype="datetime64[ns]")
         cols["belt_built"][sel] = after[sel]
@@ -191,13 +192,13 @@ def _farmland(geoms: np.ndarray, layers) -> np.ndarray:
     if not refs:
         return np.full(len(geoms), None, dtype=object)
     ref_geoms = np.concatenate(refs)
-    pi, ri = _pairs(geoms, ref_geoms)
-    return _polygonal(_union_by(_clip(geoms, ref_geoms, pi, ri), pi, len(geoms)))
+    pi, ri = pairs(geoms, ref_geoms)
+    return polygonal(union_by(clip(geoms, ref_geoms, pi, ri), pi, len(geoms)))
 
 
 def _nearest(geoms, land, pi, ci, m) -> np.ndarray:
     """Index of the nearest paired corridor per belt (every belt has one)."""
-    dist = shapely.distance(geoms[pi], _nz(land[ci]))
+    dist = shapely.distance(geoms[pi], or_empty(land[ci]))
     order = np.lexsort((dist, pi))
     first = np.r_[True, pi[order][1:] != pi[order][:-1]]
     out = np.zeros(m, dtype=int)

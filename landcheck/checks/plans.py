@@ -28,7 +28,8 @@ import pandas as pd
 import shapely
 
 from landcheck.checks import SubjectCheck, register_subject
-from landcheck.overlay import _area, _clip, _pairs, _polygonal, _union_by
+from landcheck.geometry.pairs import areas, clip, pairs, union_by
+from landcheck.geometry.parts import polygonal
 
 __all__ = ["PLAN_SCHEMA", "SCHEMA", "compute_plan_facts", "plan_facts"]
 
@@ -88,15 +89,15 @@ def plan_facts(features, layers, *, crs, params, with_parts=False):
     work = _usable(features)
     code, ids = _plan_codes(features)
     n = len(ids)
-    plan_geom = _polygonal(_union_by(work, code, n))
+    plan_geom = polygonal(union_by(work, code, n))
     public = (_text(features, "use") == PUBLIC_USE).fillna(False).to_numpy()
-    public_geom = _polygonal(_union_by(work[public], code[public], n))
+    public_geom = polygonal(union_by(work[public], code[public], n))
     out = pd.DataFrame({"id": ids})
     out["kind"] = _first_by(_text(features, "kind").str.strip(), code, n)
     out["part_n"] = np.bincount(code, minlength=n).astype(float)
     out["geom_ok"] = np.bincount(code, weights=shapely.is_missing(work), minlength=n) == 0
-    out["area_m2"] = _area(plan_geom, crs)
-    out["public_m2"] = _area(public_geom, crs)
+    out["area_m2"] = areas(plan_geom, crs)
+    out["public_m2"] = areas(public_geom, crs)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["public_share"] = np.where(out["area_m2"] > 0, out["public_m2"] / out["area_m2"],
                                        np.nan)
@@ -106,7 +107,7 @@ def plan_facts(features, layers, *, crs, params, with_parts=False):
     for col, ref, measure in (("town_boundary_m2", "town_boundary", _inside),
                               ("outside_m2", "town_boundary", _outside),
                               ("permanent_farmland_m2", "permanent_farmland", _inside)):
-        out[col] = _area(measure(plan_geom, layers[ref]), crs) if ref in layers else np.nan
+        out[col] = areas(measure(plan_geom, layers[ref]), crs) if ref in layers else np.nan
     out = _typed(out, PLAN_SCHEMA)
     return (out, work, code, plan_geom) if with_parts else out
 
@@ -158,8 +159,8 @@ def _inside(work, ref) -> np.ndarray:
     if ref is None:
         return np.full(n, None, dtype=object)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms)
-    return _polygonal(_union_by(_clip(work, ref_geoms, pi, ri), pi, n))
+    pi, ri = pairs(work, ref_geoms)
+    return polygonal(union_by(clip(work, ref_geoms, pi, ri), pi, n))
 
 
 def _outside(work, ref) -> np.ndarray:
@@ -171,7 +172,7 @@ def _outside(work, ref) -> np.ndarray:
     both = ~shapely.is_missing(inside)
     if both.any():
         rest[both] = shapely.difference(work[both], inside[both])
-    return _polygonal(rest)
+    return polygonal(rest)
 
 
 def _typed(frame: pd.DataFrame, schema) -> pd.DataFrame:

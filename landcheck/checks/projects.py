@@ -40,7 +40,8 @@ import shapely
 
 from landcheck.checks import SubjectCheck, register_subject
 from landcheck.errors import RuleError
-from landcheck.overlay import _area, _clip, _ids, _lists_by, _pairs, _polygonal, _union_by
+from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
+from landcheck.geometry.parts import polygonal
 from landcheck.vocab import landuse_group
 
 __all__ = ["CROP_LABELS_ZH", "SCHEMA", "ZONE_OF_KIND", "compute_project_facts", "deadlines"]
@@ -98,14 +99,14 @@ def compute_project_facts(features, layers, *, crs, params, reference_date=None)
     work, ok = _usable(features)
     n = len(work)
     facts = _attributes(features, ok)
-    facts["area_m2"] = _area(work, crs)
+    facts["area_m2"] = areas(work, crs)
     facts = pd.concat([facts, _deadline_facts(facts, p)], axis=1)
     zone, outside = _zone_facts(work, facts["kind"], layers, crs)
     facts["zone_m2"], facts["outside_m2"] = zone, _area_or_null(outside, zone, crs)
     facts = pd.concat([facts, _building_facts(work, layers.get("buildings"), crs, ok)], axis=1)
     farm, not_farm = _farmland_after(work, layers.get("landuse"), crs)
     facts["farmland_after_m2"] = np.where(ok, farm, np.nan) if farm is not None else np.nan
-    facts["not_farmland_m2"] = (np.where(ok, _area(not_farm, crs), np.nan)
+    facts["not_farmland_m2"] = (np.where(ok, areas(not_farm, crs), np.nan)
                                 if not_farm is not None else np.nan)
     parts = {"outside": outside,
              "not_farmland": not_farm if not_farm is not None else np.full(n, None, dtype=object)}
@@ -194,25 +195,25 @@ def _zone_facts(work, kinds, layers, crs):
             continue
         sub = work[rows]
         inside = _inside(sub, layers[role])
-        zone[rows] = _area(inside, crs)
+        zone[rows] = areas(inside, crs)
         rest = np.where(shapely.is_missing(inside), sub, None)
         both = ~shapely.is_missing(inside)
         if both.any():
             rest[both] = shapely.difference(sub[both], inside[both])
-        outside[rows] = _polygonal(rest)
+        outside[rows] = polygonal(rest)
     return zone, outside
 
 
 def _inside(work, ref) -> np.ndarray:
     """Per geometry, the union of its pieces inside the reference features (None if none)."""
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(work, ref_geoms)
-    return _polygonal(_union_by(_clip(work, ref_geoms, pi, ri), pi, len(work)))
+    pi, ri = pairs(work, ref_geoms)
+    return polygonal(union_by(clip(work, ref_geoms, pi, ri), pi, len(work)))
 
 
 def _area_or_null(parts, measured, crs) -> np.ndarray:
     """Area of ``parts`` where ``measured`` is known, else null."""
-    return np.where(np.isnan(measured), np.nan, _area(parts, crs))
+    return np.where(np.isnan(measured), np.nan, areas(parts, crs))
 
 
 def _building_facts(work, buildings, crs, ok) -> pd.DataFrame:
@@ -226,15 +227,15 @@ def _building_facts(work, buildings, crs, ok) -> pd.DataFrame:
     kind = (buildings["kind"].astype("string").str.strip() if "kind" in buildings.columns
             else pd.Series(pd.NA, index=buildings.index, dtype="string"))
     geoms = np.asarray(buildings.geometry.values, dtype=object)
-    pi, ri = _pairs(work, geoms)
-    pieces = _polygonal(_clip(work, geoms, pi, ri))
-    positive = _area(pieces, crs) > 0  # touching the plot is not standing on it
+    pi, ri = pairs(work, geoms)
+    pieces = polygonal(clip(work, geoms, pi, ri))
+    positive = areas(pieces, crs) > 0  # touching the plot is not standing on it
     is_main = (kind == "main").fillna(False).to_numpy()[ri] & positive
     is_annex = (kind == "annex").fillna(False).to_numpy()[ri] & positive
     out["main_building_n"] = np.where(ok, np.bincount(pi[is_main], minlength=n), np.nan)
-    union = _union_by(pieces[is_main], pi[is_main], n)
-    out["main_building_m2"] = np.where(ok, _area(_polygonal(union), crs), np.nan)
-    out["main_building_ids"] = _lists_by(_ids(buildings, ri[is_main]), pi[is_main], n)
+    union = union_by(pieces[is_main], pi[is_main], n)
+    out["main_building_m2"] = np.where(ok, areas(polygonal(union), crs), np.nan)
+    out["main_building_ids"] = lists_by(feature_ids(buildings, ri[is_main]), pi[is_main], n)
     out["annex_building_n"] = np.where(ok, np.bincount(pi[is_annex], minlength=n), np.nan)
     return out
 
@@ -246,12 +247,12 @@ def _farmland_after(work, landuse, crs):
     codes = landuse["class"].astype("string").str.strip().str.upper()
     farm = (landuse_group(codes, source="landuse") == "farmland").fillna(False).to_numpy()
     farmland = _inside(work, landuse[farm])
-    area = _area(farmland, crs)
+    area = areas(farmland, crs)
     rest = np.where(shapely.is_missing(farmland), work, None)
     both = ~shapely.is_missing(farmland)
     if both.any():
         rest[both] = shapely.difference(work[both], farmland[both])
-    return area, _polygonal(rest)
+    return area, polygonal(rest)
 
 
 def _month_day(text) -> tuple[int, int]:

@@ -23,8 +23,9 @@ import pandas as pd
 import shapely
 
 from landcheck.checks import PatchFacts, register_patch_facts
-from landcheck.measure import strip_width
-from landcheck.overlay import _area, _clip, _ids, _lists_by, _pairs, _polygonal, _union_by
+from landcheck.geometry.measure import strip_width
+from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
+from landcheck.geometry.parts import polygonal
 
 __all__ = ["ROAD_CATEGORY", "SCHEMA", "road_facts"]
 
@@ -123,12 +124,12 @@ def _previous(geoms: np.ndarray, ref, crs):
     """
     m = len(geoms)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    pi, ri = _pairs(geoms, ref_geoms)
-    pieces = _polygonal(_clip(geoms, ref_geoms, pi, ri))
+    pi, ri = pairs(geoms, ref_geoms)
+    pieces = polygonal(clip(geoms, ref_geoms, pi, ri))
     has = ~shapely.is_missing(pieces)
     pi, ri, pieces = pi[has], ri[has], pieces[has]
-    before_m2 = _area(_union_by(pieces, pi, m), crs)
-    ids = _lists_by(_ids(ref, ri), pi, m)
+    before_m2 = areas(union_by(pieces, pi, m), crs)
+    ids = lists_by(feature_ids(ref, ri), pi, m)
     width = _road_widths(ref, ref_geoms)
     before_w = np.full(m, np.nan)
     np.fmax.at(before_w, pi, width[ri])

@@ -36,7 +36,8 @@ import shapely
 
 from landcheck.checks import SubjectCheck, register_subject
 from landcheck.errors import InputError, RuleError
-from landcheck.overlay import _area, _clip, _ids, _lists_by, _nz, _pairs, _polygonal, _union_by
+from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
+from landcheck.geometry.parts import or_empty, polygonal
 from landcheck.rules.expr import FUNCTIONS
 
 __all__ = ["DEFAULTS", "FOOTPRINT_SCHEMA", "TEMPORARY_LAND_SCHEMA", "add_years", "footprint_facts",
@@ -135,15 +136,15 @@ def _base(feats, crs) -> tuple[pd.DataFrame, np.ndarray]:
     """``id``, ``geom_ok``, ``area_m2`` and the measurable geometries (None elsewhere)."""
     geoms = np.asarray(feats.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms)
-    ok = ~missing & ~shapely.is_empty(_nz(geoms)) & np.isin(shapely.get_type_id(geoms), [3, 6])
-    ok &= shapely.is_valid(_nz(geoms))
+    ok = ~missing & ~shapely.is_empty(or_empty(geoms)) & np.isin(shapely.get_type_id(geoms), [3, 6])
+    ok &= shapely.is_valid(or_empty(geoms))
     work = np.where(ok, geoms, None)
     facts = pd.DataFrame(index=pd.RangeIndex(len(geoms)))
     ids = (feats["id"].astype("string").to_numpy() if "id" in feats.columns
            else (feats.index.astype(str)))
     facts["id"] = pd.array(ids, dtype="string")
     facts["geom_ok"] = ok
-    facts["area_m2"] = np.where(ok, _area(work, crs), np.nan)
+    facts["area_m2"] = np.where(ok, areas(work, crs), np.nan)
     return facts, work
 
 
@@ -172,7 +173,7 @@ def _difference(a, b) -> np.ndarray:
     both = ~shapely.is_missing(a) & ~shapely.is_missing(b)
     if both.any():
         out[both] = shapely.difference(a[both], b[both])
-    return _polygonal(out)
+    return polygonal(out)
 
 
 def _per_row_extreme(values: np.ndarray, rows: np.ndarray, n: int, how: str) -> np.ndarray:
@@ -221,30 +222,30 @@ def footprint_facts(feats, layers, *, crs, params, reference_date):
     ref_geoms = np.asarray(appr.geometry.values, dtype=object)
     ends = _dates(appr, "end")
     due = add_years(ends, years)
-    pi, ri = _pairs(work, ref_geoms)
-    pieces = _polygonal(_clip(work, ref_geoms, pi, ri))
+    pi, ri = pairs(work, ref_geoms)
+    pieces = polygonal(clip(work, ref_geoms, pi, ri))
     has = ~shapely.is_missing(pieces)
     pi, ri, pieces = pi[has], ri[has], pieces[has]
-    cover = _polygonal(_union_by(pieces, pi, n))
+    cover = polygonal(union_by(pieces, pi, n))
     excess = _difference(work, cover)
-    on = _area(pieces, crs) > sliver  # the approvals a footprint lies on
+    on = areas(pieces, crs) > sliver  # the approvals a footprint lies on
     pi, ri, pieces = pi[on], ri[on], pieces[on]
     late = due[ri] < np.datetime64(reference_date, "D")
-    overdue = _difference(_polygonal(_union_by(pieces[late], pi[late], n)),
-                          _polygonal(_union_by(pieces[~late], pi[~late], n)))
-    ids = _ids(appr, ri)
-    facts["approved_m2"] = np.where(facts["geom_ok"], _area(cover, crs), np.nan)
-    facts["excess_m2"] = np.where(facts["geom_ok"], _area(excess, crs), np.nan)
+    overdue = _difference(polygonal(union_by(pieces[late], pi[late], n)),
+                          polygonal(union_by(pieces[~late], pi[~late], n)))
+    ids = feature_ids(appr, ri)
+    facts["approved_m2"] = np.where(facts["geom_ok"], areas(cover, crs), np.nan)
+    facts["excess_m2"] = np.where(facts["geom_ok"], areas(excess, crs), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         facts["excess_frac"] = facts["excess_m2"] / facts["area_m2"].where(facts["area_m2"] > 0)
-    facts["approval_ids"] = _lists_by(ids, pi, n)
+    facts["approval_ids"] = lists_by(ids, pi, n)
     facts["approval_n"] = facts["approval_ids"].map(len).astype(float)
     facts["end_first"] = _date_col(_per_row_extreme(ends[ri], pi, n, "min"))
     facts["end_last"] = _date_col(_per_row_extreme(ends[ri], pi, n, "max"))
     first_due = _per_row_extreme(due[ri], pi, n, "min")
     facts["restoration_due"] = _date_col(first_due)
-    facts["overdue_ids"] = _lists_by(ids[late], pi[late], n)
-    facts["overdue_m2"] = np.where(facts["geom_ok"], _area(overdue, crs), np.nan)
+    facts["overdue_ids"] = lists_by(ids[late], pi[late], n)
+    facts["overdue_m2"] = np.where(facts["geom_ok"], areas(overdue, crs), np.nan)
     days = (np.datetime64(reference_date, "D") - first_due).astype(float)
     facts["overdue_days"] = np.where(np.isnat(first_due), np.nan, days)
     facts["noncompliant_m2"] = facts["excess_m2"] + facts["overdue_m2"]
@@ -287,12 +288,12 @@ def temporary_land_facts(feats, layers, *, crs, params, reference_date=None):
     if "permanent_farmland" in layers:
         pf = layers["permanent_farmland"]
         pf_geoms = np.asarray(pf.geometry.values, dtype=object)
-        pi, ri = _pairs(work, pf_geoms)
-        pieces = _polygonal(_clip(work, pf_geoms, pi, ri))
+        pi, ri = pairs(work, pf_geoms)
+        pieces = polygonal(clip(work, pf_geoms, pi, ri))
         has = ~shapely.is_missing(pieces)
-        on_pf = _polygonal(_union_by(pieces[has], pi[has], n))
-        facts["permanent_farmland_m2"] = np.where(facts["geom_ok"], _area(on_pf, crs), np.nan)
-        facts["permanent_farmland_ids"] = _lists_by(_ids(pf, ri[has]), pi[has], n)
+        on_pf = polygonal(union_by(pieces[has], pi[has], n))
+        facts["permanent_farmland_m2"] = np.where(facts["geom_ok"], areas(on_pf, crs), np.nan)
+        facts["permanent_farmland_ids"] = lists_by(feature_ids(pf, ri[has]), pi[has], n)
     else:
         facts["permanent_farmland_m2"] = np.nan
         facts["permanent_farmland_ids"] = [[] for _ in range(n)]

@@ -225,7 +225,7 @@ def opening_keeps(x, y, ring_off, geom_off, sign, d):
     """Per polygonal geometry: whether an opening by ``d`` (erosion then dilation, mitre
     joins) provably gives the polygon back unchanged, so it need not be computed.
 
-    Rings as :func:`landcheck.pairarea._flatten` gives them (``sign`` +1 where a ring runs
+    Rings as :func:`landcheck.geometry.pairarea._flatten` gives them (``sign`` +1 where a ring runs
     with its polygon's interior on its left). The inward offset of a polygon by t moves every
     edge by t along its normal and every vertex along its bisector, at speed 1 / cos(φ/2) for
     a turn of φ; if nothing collides and no edge shrinks away for t ≤ d, the offset is exact

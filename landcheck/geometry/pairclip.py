@@ -3,7 +3,7 @@
 GEOS's overlay nodes both outlines, builds a topology graph and labels it for every pair:
 ~16 µs for the small pairs of a screening run (a patch and an approval, a remainder and a
 construction parcel), most of it fixed cost. :func:`clip_pairs` builds ``a[i] ∩ b[i]`` or
-``a[i] − b[i]`` from the chains the area kernel of :mod:`landcheck.pairarea` already finds:
+``a[i] − b[i]`` from the chains the area kernel of :mod:`landcheck.geometry.pairarea` already finds:
 
 - the kernel finds the proper crossings of the two outlines (every side decided exactly) and
   walks each ring, emitting the stretches on the wanted side — for ``a ∩ b`` a's stretches
@@ -29,12 +29,13 @@ import numpy as np
 import shapely
 from numba import njit
 
-from landcheck.pairarea import (
+from landcheck.geometry.pairarea import (
     A_INSIDE_B,
     GENERIC,
-    _chains,
-    _inside,
+    pair_chains,
+    point_inside,
 )
+from landcheck.geometry.parts import polygonal
 
 __all__ = ["clip_pairs"]
 
@@ -185,7 +186,7 @@ def _nest(rx, ry, ring_off, ring_pair, ring_area):
             px, py = rx[ring_off[r]], ry[ring_off[r]]
             for s in range(r0, r1):
                 # the crossing number of pairarea, about the point itself
-                if ring_area[s] > 0 and ring_area[s] < best_area and _inside(
+                if ring_area[s] > 0 and ring_area[s] < best_area and point_inside(
                     0.0, 0.0, rx, ry, ring_off, s, s + 1, px, py, False
                 ):
                     best, best_area = s, ring_area[s]
@@ -223,7 +224,7 @@ def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
         Valid polygonal geometries (Polygon, MultiPolygon; the polygonal parts of a
         collection), or None.
     a_flat : (Flat, index), optional
-        ``a`` already flattened (:class:`landcheck.pairarea.Flat`); ``a`` must then hold
+        ``a`` already flattened (:class:`landcheck.geometry.pairarea.Flat`); ``a`` must then hold
         valid Polygons/MultiPolygons or None.
 
     Returns
@@ -234,7 +235,7 @@ def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
         itself (the same object) as its intersection; a difference with nothing to subtract
         (``b[i]`` None) is ``a[i]`` itself.
     """
-    a_areal, b_areal, rows, result, touch = _chains(a, b, a_flat, difference, "clip_pairs")
+    a_areal, b_areal, rows, result, touch = pair_chains(a, b, a_flat, difference, "clip_pairs")
     out = np.full(len(a_areal), None, dtype=object)
     if difference:  # nothing to subtract: a itself
         only_a = ~shapely.is_missing(a_areal) & shapely.is_missing(b_areal)
@@ -286,7 +287,5 @@ def clip_pairs(a, b, *, difference: bool = False, a_flat=None) -> np.ndarray:
         sub = rows[geos]
         op = shapely.difference if difference else shapely.intersection
         got = op(a_areal[sub], b_areal[sub])
-        from landcheck.overlay import _polygonal
-
-        out[sub] = _polygonal(got)
+        out[sub] = polygonal(got)
     return out

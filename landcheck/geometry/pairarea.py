@@ -52,9 +52,9 @@ import numpy as np
 import shapely
 from numba import njit
 
-from landcheck._area_kernel import one_ring_each
-from landcheck._objects import object_ids
-from landcheck.area import _polygons, chain_official_area
+from landcheck.area import chain_official_area, polygons_of
+from landcheck.geometry.area_kernel import one_ring_each
+from landcheck.geometry.objects import object_ids
 
 __all__ = ["overlap_areas"]
 
@@ -187,7 +187,7 @@ def _ring_signs(x, y, ring_off, ring_exterior):
 
 
 @njit(cache=True, nogil=True)
-def _inside(px, py, x, y, ring_off, r0, r1, ox, oy, point_of_b):
+def point_inside(px, py, x, y, ring_off, r0, r1, ox, oy, point_of_b):
     """Crossing number of point (px, py) against rings r0..r1-1, with outline B shifted by
     (ε, ε²) as in :func:`_side`: a point of A is tested as (px − ε, py − ε²) against B's
     rings, a point of B (``point_of_b``) as (px + ε, py + ε²) against A's. No point is then
@@ -448,7 +448,7 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
                 if sx < lo_x or sx > hi_x or sy < lo_y or sy > hi_y:
                     state = False  # outside the other polygon's box, so outside it
                 else:
-                    state = _inside(sx, sy, oxs, oys, ooff, o0, o1, ox, oy, side == 1)
+                    state = point_inside(sx, sy, oxs, oys, ooff, o0, o1, ox, oy, side == 1)
                 if side == 0 and not state:
                     a_in_all = False
                 open_chain = state == keep_inside
@@ -509,7 +509,7 @@ def _kernel(ax, ay, a_roff, a_goff, a_sign, bx, by, b_roff, b_goff, b_sign, pa, 
     )
 
 
-def _flatten(geoms):
+def flatten(geoms):
     """Coordinates of non-empty Polygons and MultiPolygons as offsets: geometry → rings →
     vertices."""
     types = shapely.get_type_id(geoms)
@@ -552,7 +552,7 @@ def _areal(geoms) -> np.ndarray:
     empty[has] = shapely.is_empty(out[has])
     out[~np.isin(types, (3, 6, 7)) | empty] = None
     for i in np.flatnonzero((types == 7) & ~empty):  # collections are rare: one by one
-        polys, _ = _polygons(shapely.get_parts(out[i]))
+        polys, _ = polygons_of(shapely.get_parts(out[i]))
         polys = polys[~shapely.is_empty(polys)]
         out[i] = shapely.MultiPolygon(list(polys)) if len(polys) else None
     return out
@@ -569,20 +569,20 @@ def _drop_chains(pairs, x, y, chain_off, chain_pair, chain_sign):
 
 
 class Flat:
-    """Polygons flattened once (:func:`_flatten`) with their planar areas, for several
-    :func:`overlap_areas` / :func:`landcheck.pairclip.clip_pairs` calls on the same side
+    """Polygons flattened once (:func:`flatten`) with their planar areas, for several
+    :func:`overlap_areas` / :func:`landcheck.geometry.pairclip.clip_pairs` calls on the same side
     (a chunk's patches): pass ``a_flat=(flat, index)``, ``index[i]`` the polygon of pair i."""
 
     def __init__(self, geoms):
         geoms = np.asarray(geoms, dtype=object)
-        self.arrays = _flatten(geoms) if len(geoms) else (
+        self.arrays = flatten(geoms) if len(geoms) else (
             np.zeros(0), np.zeros(0), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
             np.zeros(0))
         self.planar = shapely.area(geoms)
 
 
-def _chains(a, b, a_flat, difference, caller):
-    """What :func:`overlap_areas` and :func:`landcheck.pairclip.clip_pairs` share: both
+def pair_chains(a, b, a_flat, difference, caller):
+    """What :func:`overlap_areas` and :func:`landcheck.geometry.pairclip.clip_pairs` share: both
     sides made areal (:func:`_areal`; ``a`` as given with ``a_flat``), the rows where both
     have area, the kernel's result for those rows (None where there are none), and which of
     them overlap by less than :data:`TOUCH_RTOL` of the smaller polygon."""
@@ -597,13 +597,13 @@ def _chains(a, b, a_flat, difference, caller):
         return a_areal, b_areal, rows, None, None
     if a_flat is None:
         ua, ia = _unique(a_areal[rows])
-        fa, a_planar = _flatten(ua), shapely.area(ua)[ia]
+        fa, a_planar = flatten(ua), shapely.area(ua)[ia]
     else:
         flat, index = a_flat
         ia = np.asarray(index, dtype=np.int64)[rows]
         fa, a_planar = flat.arrays, flat.planar[ia]
     ub, ib = _unique(b_areal[rows])
-    result = _kernel(*fa, *_flatten(ub), ia, ib, difference)
+    result = _kernel(*fa, *flatten(ub), ia, ib, difference)
     touch = np.abs(result[1]) <= TOUCH_RTOL * np.minimum(a_planar, shapely.area(ub)[ib])
     return a_areal, b_areal, rows, result, touch
 
@@ -644,7 +644,7 @@ def overlap_areas(a, b, *, crs, a_area=None, a_flat=None) -> tuple[np.ndarray, n
         intersection is ``a[i]`` itself, whose area callers may look up instead. A pair may
         also be within and not flagged (identical outlines, GEOS-measured pairs).
     """
-    a_areal, b_areal, rows, result, touch = _chains(a, b, a_flat, False, "overlap_areas")
+    a_areal, b_areal, rows, result, touch = pair_chains(a, b, a_flat, False, "overlap_areas")
     area = np.zeros(len(a_areal))
     inside = np.zeros(len(a_areal), dtype=bool)
     if result is None:

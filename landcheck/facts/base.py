@@ -1,0 +1,50 @@
+"""Facts of the patch itself: its fields, geometry checks, area, type, width."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from landcheck.area import official_area
+from landcheck.geometry.measure import strip_width
+from landcheck.vocab import (
+    patch_category,
+    patch_type_name,
+)
+
+__all__ = ["patch_base"]
+
+
+def patch_base(patches, geoms, crs) -> pd.DataFrame:
+    n = len(geoms)
+    missing = shapely.is_missing(geoms)
+    empty = missing | shapely.is_empty(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    valid = ~missing & shapely.is_valid(geoms)
+    problem = np.full(n, None, dtype=object)
+    problem[~polygonal & ~empty] = "not a polygon"
+    problem[~valid & ~empty] = "invalid geometry"
+    problem[empty] = "empty geometry"
+    ok = ~empty & polygonal & valid
+    facts = pd.DataFrame(index=pd.RangeIndex(n))
+    for col in ("id", "township", "type", "class", "approval", "level", "note"):
+        if col in patches.columns:
+            # the same text dtype however the patches are chunked (a chunk where the field
+            # is all null must not turn it into plain objects)
+            facts[col] = pd.array(patches[col].astype("string").to_numpy(), dtype="str")
+    for col in ("before", "after", "issued"):
+        if col in patches.columns:
+            facts[col] = pd.to_datetime(patches[col].to_numpy(), errors="coerce")
+    if "area" in patches.columns:
+        facts["reported_area_m2"] = pd.to_numeric(patches["area"], errors="coerce").to_numpy()
+    facts["geom_ok"] = ok
+    facts["geom_problem"] = pd.array(problem, dtype="string")
+    area = np.zeros(n)
+    area[ok] = official_area(geoms[ok], crs=crs)
+    facts["area_m2"] = area
+    if "type" in facts.columns:
+        facts["type_category"] = patch_category(facts["type"])
+        facts["type_name"] = patch_type_name(facts["type"])
+    facts["width_m"] = strip_width(np.where(ok, geoms, None))
+    return facts

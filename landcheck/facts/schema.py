@@ -1,0 +1,168 @@
+"""The fact columns: names, types for the rule checker, and their documentation."""
+
+from __future__ import annotations
+
+from landcheck.vocab import (
+    LANDUSE_GROUPS,
+)
+
+__all__ = [
+    "COVER_ROLES",
+    "FACILITY_NOT_ON_PF",
+    "FACT_DOCS",
+    "FOREST_CLASSES",
+    "PLANTING_CODES",
+    "UNION_ROLES",
+    "ZONE_ROLES",
+    "fact_schema",
+]
+
+
+#: Roles measured as plain zones: area, fraction, ids, count.
+ZONE_ROLES = (
+    "permanent_farmland",
+    "eco_redline",
+    "town_boundary",
+    "village_zone",
+    "general_ag_zone",
+    "forest",
+    "geohazard",
+    "minerals",
+    "buildings",
+)
+
+
+#: Roles that can make (part of) a patch legal.
+COVER_ROLES = ("approvals", "facility_ag", "temporary_land")
+
+
+#: Facility kinds that do not cover permanent farmland (DOMAIN §6).
+FACILITY_NOT_ON_PF = ("livestock", "aquaculture")
+
+
+PLANTING_CODES = ("LS", "FLS", "LYFL", "LLJZ", "XG", "WG")
+
+
+#: Canonical forest classes (map raw values with the layer's ``values`` table); others → other.
+FOREST_CLASSES = ("public_welfare_national", "public_welfare_provincial", "commercial", "other")
+
+
+#: Zone roles whose per-patch union is used as geometry after the zone facts (farmland on
+#: permanent farmland, facility cover, the remainder's shares); the others need areas only.
+UNION_ROLES = ("permanent_farmland", "eco_redline")
+
+
+FACT_DOCS: dict[str, str] = {
+    "area_m2": "official (ellipsoidal) area of the patch, m²",
+    "geom_ok": "patch geometry is a valid, non-empty polygon",
+    "geom_problem": "why the geometry cannot be judged (empty/invalid/not polygonal), else null",
+    "type_category": "category of the patch type code (patch_types.csv); 'unknown' if not listed",
+    "type_name": "Chinese name of the patch type (patch_types.csv), for reasons",
+    "width_m": "strip width of the patch (equivalent-rectangle width from area and perimeter), m",
+    "<role>_m2": "area of the union of the role's features inside the patch, m²",
+    "<role>_frac": "<role>_m2 / area_m2",
+    "<role>_n": "number of the role's features hit",
+    "<role>_ids": "ids of the role's features hit (list)",
+    "lu_<group>_m2": "area of the patch on land-use parcels of that group, m²",
+    "lu_k_m2": "area on 'K' (adjustable) land-use codes, m²",
+    "lu_classes": "land-use codes hit (list)",
+    "planting_<code>_m2": "area on farmland with planting attribute <code> (LS, FLS …), m²",
+    "forest_<class>_m2": "area on forest of that class, m²",
+    "approved_m2": "area covered by approvals dated no later than the after-date, m²",
+    "approved_late_m2": "area covered only by approvals dated after the after-date (先建后批), m²",
+    "facility_m2": "area covered by facility-agriculture filings that count as cover, m²",
+    "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (no cover)",
+    "temporary_m2": "area covered by temporary-land approvals in force at the after-date",
+    "temporary_use_bad_m2": "area inside temporary land in force whose approved use differs",
+    "temporary_expired_m2": "area covered only by temporary approvals expired at the after-date",
+    "lu_farmland_pf_m2": "farmland (land-use group) on permanent farmland, m²",
+    "general_farmland_m2": "farmland not on permanent farmland, m²",
+    "farmland_or_pf_m2": "area on farmland or permanent farmland (union), m²",
+    "planting_FLS_pf_m2": "non-grain (FLS) farmland on permanent farmland, m²",
+    "built_m2": "area on land that is already construction land in the land-use layer, m²",
+    "cut_m": "length of the line between the remainder and the rest of the patch, m",
+    "cover_m2": "union of all legal cover, m²",
+    "remainder_m2": "patch minus legal cover, slivers removed, m²",
+    "remainder_pf_m2": "remainder on permanent farmland, m²",
+    "remainder_farmland_m2": "remainder on farmland (land-use group farmland), m²",
+    "remainder_redline_m2": "remainder on the ecological red line, m²",
+}
+
+
+def fact_schema() -> dict[str, str]:
+    """Every fact column :func:`compute_facts` produces, with its type for the rule checker
+    (``number``, ``text``, ``date``, ``bool`` or ``list``). It does not depend on the data, so a
+    rule pack can be checked before anything is read; facts of roles that are not configured
+    are null (and rules on them cannot fire)."""
+    schema = {
+        c: "text"
+        for c in (
+            "id",
+            "township",
+            "type",
+            "class",
+            "approval",
+            "level",
+            "note",
+            "type_category",
+            "type_name",
+            "geom_problem",
+        )
+    }
+    schema.update({c: "date" for c in ("before", "after", "issued")})
+    schema.update(
+        {"geom_ok": "bool", "area_m2": "number", "reported_area_m2": "number", "width_m": "number"}
+    )
+    for role in ZONE_ROLES:
+        schema.update(
+            {
+                f"{role}_m2": "number",
+                f"{role}_frac": "number",
+                f"{role}_n": "number",
+                f"{role}_ids": "list",
+            }
+        )
+    schema.update({f"forest_{c}_m2": "number" for c in FOREST_CLASSES})
+    for g in LANDUSE_GROUPS:
+        schema.update({f"lu_{g}_m2": "number", f"lu_{g}_frac": "number"})
+    schema.update({"lu_k_m2": "number", "lu_classes": "list"})
+    schema.update({f"planting_{c}_m2": "number" for c in PLANTING_CODES})
+    schema.update(
+        {
+            c: "number"
+            for c in (
+                "lu_farmland_pf_m2",
+                "planting_FLS_pf_m2",
+                "general_farmland_m2",
+                "farmland_or_pf_m2",
+                "approved_m2",
+                "approved_late_m2",
+                "facility_m2",
+                "facility_on_pf_m2",
+                "temporary_m2",
+                "temporary_use_bad_m2",
+                "temporary_expired_m2",
+                "cover_m2",
+                "cover_frac",
+                "built_m2",
+                "remainder_m2",
+                "remainder_frac",
+                "cut_m",
+                "remainder_pf_m2",
+                "remainder_farmland_m2",
+                "remainder_redline_m2",
+            )
+        }
+    )
+    schema.update(
+        {c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids", "temporary_ids")}
+    )
+    from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
+
+    load_builtin_checks()
+    for provider in PATCH_FACT_PROVIDERS:
+        clash = set(provider.schema) & set(schema)
+        if clash:
+            raise RuntimeError(f"patch fact provider {provider.name} redefines {sorted(clash)}")
+        schema.update(provider.schema)
+    return schema
