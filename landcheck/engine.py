@@ -115,7 +115,7 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
     if n_chunks == 1:
         whole = layers.layers if isinstance(layers, LayerIndex) else layers
         return compute_facts(patches, whole, crs=crs, tolerance_m=tolerance_m, params=params)
-    order = _spatial_order(patches)
+    order = spatial_order(patches)
     chunks = [np.sort(c) for c in np.array_split(order, n_chunks)]
     say = progress or (lambda msg: None)
     done = [0]
@@ -132,10 +132,10 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         results = list(pool.map(one, chunks))
-    return _merge(results, chunks, n)
+    return merge_results(results, chunks, n)
 
 
-def _spatial_order(patches) -> np.ndarray:
+def spatial_order(patches) -> np.ndarray:
     """Patch rows sorted along a Hilbert curve (geopandas ``hilbert_distance``); empty last."""
     geoms = patches.geometry
     ok = (~(geoms.isna() | geoms.is_empty)).to_numpy()
@@ -145,7 +145,7 @@ def _spatial_order(patches) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _merge(results, chunks, n) -> OverlayResult:
+def merge_results(results, chunks, n) -> OverlayResult:
     rows = np.concatenate(chunks)
     facts = pd.concat([r.facts for r in results], ignore_index=True)
     back = np.empty(n, dtype=np.int64)

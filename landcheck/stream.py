@@ -112,18 +112,18 @@ def screen_to_gpkg(
     overwrite : bool
         Replace existing outputs.
     """
-    from landcheck.collector import cyclic_gc_paused
-    from landcheck.screen import (
-        _as_date,
-        _as_layerset,
-        _family_params,
-        _helmert_of,
-        _judge,
-        _provenance,
-        _to_working,
-        _tolerance,
-        load_rules,
+    from landcheck.chain import (
+        as_date,
+        as_layerset,
+        family_params,
+        helmert_of,
+        judge,
+        provenance,
+        to_working,
+        tolerance_of,
     )
+    from landcheck.collector import cyclic_gc_paused
+    from landcheck.screen import load_rules
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
@@ -136,7 +136,7 @@ def screen_to_gpkg(
                    if xlsx is not None else None)
     full = load_rules(rules, overrides=overrides, families=families)
     pack = full.for_subject("patches")
-    layerset = _as_layerset(layers)
+    layerset = as_layerset(layers)
     if isinstance(layerset, Mapping):
         raise TypeError("screen_to_gpkg reads the patches from their file: give a LayerSet or "
                         "a TOML layer config, not a dict of frames (use landcheck.screen)")
@@ -160,12 +160,12 @@ def screen_to_gpkg(
     notes = list(patch_info.notes) if patch_info is not None else []
     crs_decision = _decide_crs(first, ref, layerset, working_crs, bounds)
     del bounds
-    ref = {role: _to_working(g, crs_decision.crs, role, _helmert_of(layerset, role))
+    ref = {role: to_working(g, crs_decision.crs, role, helmert_of(layerset, role))
            for role, g in ref.items()}
-    tol = _tolerance(pack, tolerance_m)
-    params = _family_params(full)
+    tol = tolerance_of(pack, tolerance_m)
+    params = family_params(full)
     index = LayerIndex(ref, margin=chunk_margin(params))
-    ref_date = _as_date(reference_date)
+    ref_date = as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     counts: dict[str, int] = {}
     areas: dict[str, float] = {}
@@ -183,12 +183,12 @@ def screen_to_gpkg(
                 gdf = _read_chunk(spec, keys, rows)
                 info = source_info(gdf)
                 notes += [n for n in (info.notes if info is not None else ()) if n not in notes]
-            gdf = _to_working(gdf, crs_decision.crs, "patches", spec.helmert)
+            gdf = to_working(gdf, crs_decision.crs, "patches", spec.helmert)
             with cyclic_gc_paused():  # as in landcheck.screen
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
                                           chunk_size=max(1, -(-len(gdf) // threads)))
-                _, verdicts, fragments = _judge(gdf, overlay, pack, run, ref.get("townships"))
+                _, verdicts, fragments = judge(gdf, overlay, pack, run, ref.get("townships"))
             _append(tmp, "verdicts", verdicts)
             _append(tmp, "fragments", fragments)
             for v, n in verdicts["verdict"].value_counts().items():
@@ -205,7 +205,7 @@ def screen_to_gpkg(
         if patch_info is not None:
             stub.attrs[ATTRS_KEY] = dataclasses.replace(patch_info, n_features=len(keys),
                                                         notes=tuple(notes))
-        prov = _provenance(stub, ref, pack, crs_decision, tol, ref_date, t0)
+        prov = provenance(stub, ref, pack, crs_decision, tol, ref_date, t0)
         prov["streamed"] = {"chunks": len(chunks), "chunk_size": chunk_size,
                             "patches": len(keys)}
         _append(tmp, "metadata", _metadata(prov))
@@ -300,7 +300,7 @@ STREAMABLE_KINDS = ("gpkg", "shp", "gdb", "gdbzip", "fgb", "geojson", "parquet")
 def _patch_order(spec, say):
     """Keys of every patch in Hilbert order of their box centres; ids checked file-wide."""
     from landcheck.io.formats import open_source
-    from landcheck.io.read import _check_ids
+    from landcheck.io.read import check_ids
 
     kind = open_source(spec.path).kind
     if kind not in STREAMABLE_KINDS:
@@ -313,7 +313,7 @@ def _patch_order(spec, say):
     if id_field is not None:
         ids = read_field(spec.path, id_field, layer=spec.layer, encoding=spec.encoding)
         where = f"{spec.path}" + (f" (layer {spec.layer})" if spec.layer else "")
-        _check_ids(pd.DataFrame({id_field: ids}), id_field, where)
+        check_ids(pd.DataFrame({id_field: ids}), id_field, where)
     return keys, bounds, _hilbert_order(bounds)
 
 
@@ -347,11 +347,11 @@ def _decide_crs(first, ref, layerset, working_crs, bounds):
 
 def _append(path: Path, name: str, frame) -> None:
     """Append a frame to a layer of the GeoPackage being written (created on first use)."""
-    from landcheck.io.write import USE_ARROW, _dates_as_datetimes
+    from landcheck.io.write import USE_ARROW, dates_as_datetimes
     from landcheck.report.gpkg import flatten_lists
 
     frame = flatten_lists(frame) if hasattr(frame, "geometry") else frame
-    frame = _dates_as_datetimes(_stable_types(frame))
+    frame = dates_as_datetimes(_stable_types(frame))
     frame.attrs = {}
     exists = path.exists() and name in {n for n, _ in pyogrio.list_layers(path)}
     try:

@@ -37,11 +37,28 @@ import pandas as pd
 if TYPE_CHECKING:
     from landcheck.rules import Rule
 
-__all__ = ["NO_RULE", "VERDICTS", "decide", "worst"]
+__all__ = ["NO_RULE", "VERDICTS", "VERDICT_DOCS", "decide", "worst"]
 
 #: Verdicts from worst to mildest.
 VERDICTS = ("illegal", "needs_review", "legal", "other")
 _RANK = {v: len(VERDICTS) - i for i, v in enumerate(VERDICTS)}  # illegal=4 … other=1
+
+#: The columns :func:`decide` adds to a verdict table (besides the facts it copies).
+VERDICT_DOCS: dict[str, str] = {
+    "verdict": "illegal, needs_review, legal or other: the worst verdict of the fired rules",
+    "rules": "ids of the fired rules, in pack order (engine.no_rule where none fired)",
+    "reasons_zh": "判定理由: the fired rules' reasons in Chinese, joined by ；",
+    "reasons_en": "the fired rules' reasons in English, joined by ;",
+    "legal_m2": "the legal cover (approvals, filings, temporary land), m²",
+    "illegal_m2": "the largest area among the fired illegal rules, m²",
+    "review_m2": "the area a needs-review verdict applies to, m²",
+    "other_m2": "the rest of the patch (slivers, existing construction land), m²",
+    "split": "the patch is split into its legal cover and the rest in the fragments layer",
+    "illegal_pf_m2": "illegal area on permanent farmland, m²",
+    "illegal_farmland_m2": "illegal area on farmland (land-use group farmland), m²",
+    "illegal_redline_m2": "illegal area in the ecological red line, m²",
+    "township_name": "township name from the townships layer (XZQMC)",
+}
 
 NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件", "no rule fired; not a case")
 

@@ -113,10 +113,10 @@ def _assert_facts_equal(left, right):
 def test_bbox_read_is_the_chunks_extent_exactly(tmp_path, demo_inputs):
     """A task reads the features whose bounding box meets its patches' bounding box: fewer
     rows than the layer, in the layer's row order, with its index, dtypes and geometries."""
-    from landcheck.engine import _spatial_order
+    from landcheck.engine import spatial_order
 
     patches, layers = demo_inputs
-    rows = np.sort(_spatial_order(patches)[:40])
+    rows = np.sort(spatial_order(patches)[:40])
     box = dask_engine._bounds(patches.geometry.to_numpy()[rows])
     for role in ("landuse", "buildings", "permanent_farmland"):
         layer = layers[role]

@@ -16,9 +16,10 @@ import shapely
 from _cases import fired_mismatches, load_cases
 
 from landcheck.area import official_area
+from landcheck.chain import family_params as _family_params
 from landcheck.checks.plans import compute_plan_facts
 from landcheck.checks.run import NO_FINDING, check
-from landcheck.screen import _family_params, load_rules
+from landcheck.screen import load_rules
 from landcheck.testing import CRS, ORIGIN, rect
 from landcheck.verdicts import decide
 

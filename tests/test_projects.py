@@ -86,7 +86,7 @@ def everywhere():
 
 def judge(features, layers, pack, *, as_of=AS_OF):
     """Facts, parts, fired rule ids (projects family) and decided verdicts, as check() does."""
-    from landcheck.screen import _family_params
+    from landcheck.chain import family_params as _family_params
 
     facts, parts = compute_project_facts(features, layers, crs=CRS,
                                          params=_family_params(pack), reference_date=None)

@@ -66,15 +66,15 @@ def test_garbage_collector_is_paused_from_facts_to_fragments(monkeypatch):
     import importlib
 
     # the module: the package's own `screen` attribute is the function
-    sc = importlib.import_module("landcheck.screen")
+    sc = importlib.import_module("landcheck.chain")
     seen = []
-    real = sc._fragments
+    real = sc.fragments
 
     def spy(*args):
         seen.append(gc.isenabled())
         return real(*args)
 
-    monkeypatch.setattr(sc, "_fragments", spy)
+    monkeypatch.setattr(sc, "fragments", spy)
     patches, layers = tiny()
     assert gc.isenabled()
     screen(patches, layers, reference_date="2023-09-30", threads=1)
@@ -83,7 +83,7 @@ def test_garbage_collector_is_paused_from_facts_to_fragments(monkeypatch):
     def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sc, "_fragments", broken)
+    monkeypatch.setattr(sc, "fragments", broken)
     with pytest.raises(RuntimeError, match="boom"):
         screen(patches, layers, reference_date="2023-09-30", threads=1)
     assert gc.isenabled()

@@ -20,11 +20,12 @@ import shapely
 from _cases import load_cases
 
 from landcheck.area import official_area
+from landcheck.chain import family_params as _family_params
 from landcheck.checks import SUBJECTS, load_builtin_checks
 from landcheck.checks.run import NO_FINDING, check
 from landcheck.checks.temporary import add_years, term_years
 from landcheck.errors import InputError, RuleError
-from landcheck.screen import _family_params, load_rules
+from landcheck.screen import load_rules
 from landcheck.testing import CRS, layer, rect
 from landcheck.verdicts import decide
 

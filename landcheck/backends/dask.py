@@ -125,7 +125,7 @@ def facts_on_dask(
     OverlayResult
         Identical to :func:`landcheck.engine.facts_in_chunks`.
     """
-    from landcheck.engine import DEFAULT_CHUNK, _merge, chunk_margin
+    from landcheck.engine import DEFAULT_CHUNK, chunk_margin, merge_results
 
     if partition not in PARTITIONS:
         raise ValueError(
@@ -165,7 +165,7 @@ def facts_on_dask(
             client.close()
             if cluster is not None:
                 cluster.close()
-    return _merge(results, chunks, len(patches))
+    return merge_results(results, chunks, len(patches))
 
 
 def _gather(futures, chunks, say) -> list:
@@ -224,11 +224,11 @@ def _partition(patches, chunk_size: int, partition: str) -> list[np.ndarray]:
 
 def _tiles(patches, rows: np.ndarray, chunk_size: int) -> list[np.ndarray]:
     """``rows`` along a Hilbert curve, cut into chunks of at most ``chunk_size``."""
-    from landcheck.engine import _spatial_order
+    from landcheck.engine import spatial_order
 
     if len(rows) == 0:
         return []
-    order = rows[_spatial_order(patches.iloc[rows])]
+    order = rows[spatial_order(patches.iloc[rows])]
     n_chunks = -(-len(rows) // chunk_size)
     return [np.sort(c) for c in np.array_split(order, n_chunks)]
 
@@ -277,7 +277,7 @@ def _write(gdf, path: Path, role: str = "", margin: float = 0.0) -> LayerFile:
     The original row number is kept in a column and the index is written, so a task can
     restore the layer's row order, index and dtypes for the features it reads.
     """
-    from landcheck.engine import _spatial_order
+    from landcheck.engine import spatial_order
 
     geometry = gdf.geometry.name
     dtypes = {c: gdf[c].dtype for c in gdf.columns if c != geometry}
@@ -286,7 +286,7 @@ def _write(gdf, path: Path, role: str = "", margin: float = 0.0) -> LayerFile:
     if _BBOX in frame.columns:
         frame = frame.rename(columns={_BBOX: _BBOX_RENAMED})
     frame[_ROW] = np.arange(len(frame), dtype=np.int64)
-    frame = frame.iloc[_spatial_order(frame)]
+    frame = frame.iloc[spatial_order(frame)]
     frame.to_parquet(path, index=True, write_covering_bbox=True, row_group_size=ROW_GROUP_SIZE)
     return LayerFile(
         path=str(path),

@@ -40,6 +40,8 @@ class PatchFacts:
     family: str
     schema: Mapping[str, str]
     compute: Callable[..., Any]
+    #: what each column of ``schema`` means (:func:`landcheck.facts.schema.fact_docs`)
+    docs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

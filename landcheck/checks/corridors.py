@@ -207,4 +207,4 @@ def _nearest(geoms, land, pi, ci, m) -> np.ndarray:
 
 
 PROVIDER = register_patch_facts(PatchFacts(name="corridors", family="corridors", schema=SCHEMA,
-                                           compute=belt_facts))
+                                           docs=DOCS, compute=belt_facts))

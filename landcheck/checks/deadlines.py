@@ -15,6 +15,7 @@ import pandas as pd
 from landcheck.checks import PatchFacts, register_patch_facts
 
 SCHEMA = {"due_date": "date"}
+DOCS = {"due_date": "rectification deadline from the issuing level and the issue date (DOMAIN §6)"}
 
 
 def compute(work, patches, facts, layers, *, crs, params):
@@ -38,5 +39,5 @@ def compute(work, patches, facts, layers, *, crs, params):
     return out
 
 
-register_patch_facts(PatchFacts(name="deadlines", family="deadline", schema=SCHEMA,
+register_patch_facts(PatchFacts(name="deadlines", family="deadline", schema=SCHEMA, docs=DOCS,
                                 compute=compute))

@@ -145,5 +145,5 @@ def _road_widths(ref, ref_geoms: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(given) & (given > 0), given, measured)
 
 
-PROVIDER = register_patch_facts(PatchFacts(name="roads", family="roads", schema=SCHEMA,
+PROVIDER = register_patch_facts(PatchFacts(name="roads", family="roads", schema=SCHEMA, docs=DOCS,
                                            compute=road_facts))

@@ -45,25 +45,22 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
         ``verdicts`` has one row per feature; ``fragments`` the measured parts
         (e.g. the part outside the allowed zone) with the feature's verdict.
     """
-    import importlib
-
+    from landcheck import chain as ch
     from landcheck.checks import SUBJECTS, load_builtin_checks
-
-    # the module (the package attribute `landcheck.screen` is the function)
-    sc = importlib.import_module("landcheck.screen")
+    from landcheck.screen import ScreenResult, load_rules
 
     t0 = time.perf_counter()
-    say = progress or (lambda msg: sc.log.info(msg))
+    say = progress or (lambda msg: ch.log.info(msg))
     load_builtin_checks()
     if subject not in SUBJECTS:
         raise InputError(f"unknown subject {subject!r}; checks exist for: "
                          f"{', '.join(sorted(SUBJECTS)) or 'none'}")
     spec = SUBJECTS[subject]
-    full = sc.load_rules(rules, overrides=overrides)
+    full = load_rules(rules, overrides=overrides)
     pack = full.for_subject(subject)
     if not pack.rules:
         raise InputError(f"rule pack {full.name} has no rules for subject {subject!r}")
-    layerset = sc._as_layerset(layers)
+    layerset = ch.as_layerset(layers)
     if subject not in layerset:
         where = getattr(layerset, "source", None) or "layers"
         raise InputError(f"{where}: no layer for role {subject!r}; add [layers.{subject}] to "
@@ -75,20 +72,20 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
     else:
         feats = layerset.read(subject)
         refs = {r: layerset.read(r) for r in layerset.roles if r != subject}
-    crs_decision = sc._working_crs(feats, refs, layerset, working_crs)
-    feats, refs = sc._transform(feats, refs, layerset, crs_decision.crs)
-    ref_date = sc._as_date(reference_date)
+    crs_decision = ch.decide_working_crs(feats, refs, layerset, working_crs)
+    feats, refs = ch.to_working_all(feats, refs, layerset, crs_decision.crs)
+    ref_date = ch.as_date(reference_date)
     facts, parts = spec.compute(feats, refs, crs=crs_decision.crs,
-                                params=sc._family_params(full), reference_date=ref_date)
+                                params=ch.family_params(full), reference_date=ref_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(facts, run=run, subject=subject)
     decided = decide(facts, fired, pack.rules, default=NO_FINDING, run=run)
     geometry = parts.pop("geometry", None)
     verdicts = _verdict_table(feats, facts, decided, geometry)
     fragments = _fragments(facts, decided, parts, crs_decision.crs)
-    prov = sc._provenance(feats, refs, full, crs_decision, None, ref_date, t0)
+    prov = ch.provenance(feats, refs, full, crs_decision, None, ref_date, t0)
     prov["subject"] = subject
-    return sc.ScreenResult(verdicts=verdicts, fragments=fragments, facts=facts, fired=fired,
+    return ScreenResult(verdicts=verdicts, fragments=fragments, facts=facts, fired=fired,
                            provenance=prov, pack=pack)
 
 

@@ -30,6 +30,6 @@ Fact columns are documented in :data:`FACT_DOCS`.
 """
 
 from landcheck.facts.compute import OverlayResult, compute_facts
-from landcheck.facts.schema import FACT_DOCS, ZONE_ROLES, fact_schema
+from landcheck.facts.schema import FACT_DOCS, ZONE_ROLES, fact_docs, fact_schema
 
-__all__ = ["FACT_DOCS", "ZONE_ROLES", "OverlayResult", "compute_facts", "fact_schema"]
+__all__ = ["FACT_DOCS", "ZONE_ROLES", "OverlayResult", "compute_facts", "fact_docs", "fact_schema"]

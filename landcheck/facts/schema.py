@@ -14,6 +14,7 @@ __all__ = [
     "PLANTING_CODES",
     "UNION_ROLES",
     "ZONE_ROLES",
+    "fact_docs",
     "fact_schema",
 ]
 
@@ -53,6 +54,17 @@ UNION_ROLES = ("permanent_farmland", "eco_redline")
 
 
 FACT_DOCS: dict[str, str] = {
+    "id": "the patch's clue id (监测编号, e.g. JCBH), as text",
+    "township": "township code of the patch (XZQDM), as text",
+    "type": "patch type code (TBLX), as the bureau gives it",
+    "class": "land-use code the patch file carries (DLBM), as text",
+    "approval": "approval number the patch file carries (PZWH), as text",
+    "level": "issuing level (XFJB) after the config's value mapping (ministry, province, city)",
+    "note": "the patch file's remark field, as text",
+    "before": "date of the before-image (前时相)",
+    "after": "date of the after-image (后时相)",
+    "issued": "date the patch was issued (下发日期)",
+    "reported_area_m2": "the area the patch file reports (JCMJ), m², as given",
     "area_m2": "official (ellipsoidal) area of the patch, m²",
     "geom_ok": "patch geometry is a valid, non-empty polygon",
     "geom_problem": "why the geometry cannot be judged (empty/invalid/not polygonal), else null",
@@ -64,11 +76,16 @@ FACT_DOCS: dict[str, str] = {
     "<role>_n": "number of the role's features hit",
     "<role>_ids": "ids of the role's features hit (list)",
     "lu_<group>_m2": "area of the patch on land-use parcels of that group, m²",
+    "lu_<group>_frac": "lu_<group>_m2 / area_m2",
     "lu_k_m2": "area on 'K' (adjustable) land-use codes, m²",
     "lu_classes": "land-use codes hit (list)",
     "planting_<code>_m2": "area on farmland with planting attribute <code> (LS, FLS …), m²",
     "forest_<class>_m2": "area on forest of that class, m²",
     "approved_m2": "area covered by approvals dated no later than the after-date, m²",
+    "approval_ids": "ids of the approvals dated no later than the after-date that the patch meets",
+    "approval_late_ids": "ids of the approvals dated after the after-date (先建后批)",
+    "facility_ids": "ids of the facility-agriculture filings that count as cover",
+    "temporary_ids": "ids of the temporary-land approvals in force at the after-date",
     "approved_late_m2": "area covered only by approvals dated after the after-date (先建后批), m²",
     "facility_m2": "area covered by facility-agriculture filings that count as cover, m²",
     "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (no cover)",
@@ -82,7 +99,9 @@ FACT_DOCS: dict[str, str] = {
     "built_m2": "area on land that is already construction land in the land-use layer, m²",
     "cut_m": "length of the line between the remainder and the rest of the patch, m",
     "cover_m2": "union of all legal cover, m²",
+    "cover_frac": "cover_m2 / area_m2",
     "remainder_m2": "patch minus legal cover, slivers removed, m²",
+    "remainder_frac": "remainder_m2 / area_m2",
     "remainder_pf_m2": "remainder on permanent farmland, m²",
     "remainder_farmland_m2": "remainder on farmland (land-use group farmland), m²",
     "remainder_redline_m2": "remainder on the ecological red line, m²",
@@ -166,3 +185,30 @@ def fact_schema() -> dict[str, str]:
             raise RuntimeError(f"patch fact provider {provider.name} redefines {sorted(clash)}")
         schema.update(provider.schema)
     return schema
+
+
+def fact_docs() -> dict[str, str]:
+    """What every column of :func:`fact_schema` means: :data:`FACT_DOCS` with its
+    ``<role>``, ``<group>``, ``<code>`` and ``<class>`` entries written out for every zone
+    role, land-use group, planting code and forest class, and the docs of the registered
+    patch fact providers."""
+    out: dict[str, str] = {}
+    fills = {
+        "<role>": ZONE_ROLES,
+        "<group>": LANDUSE_GROUPS,
+        "<code>": PLANTING_CODES,
+        "<class>": FOREST_CLASSES,
+    }
+    for key, doc in FACT_DOCS.items():
+        holder = next((h for h in fills if h in key), None)
+        if holder is None:
+            out[key] = doc
+            continue
+        for value in fills[holder]:
+            out[key.replace(holder, value)] = doc.replace(holder, value)
+    from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
+
+    load_builtin_checks()
+    for provider in PATCH_FACT_PROVIDERS:
+        out.update(provider.docs)
+    return out

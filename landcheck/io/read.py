@@ -126,7 +126,7 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         columns = _check_columns(source, layer, text, columns, id_field, where)
         gdf, driver = _read_frame(source, layer, text, columns, where, rows)
         gdf = _normalise_geometry(gdf, source, where, findings)
-        labels = _check_ids(gdf, id_field, where)
+        labels = check_ids(gdf, id_field, where)
         decision = _decide_crs(gdf, source, layer, crs, (zone, zone_width, central_meridian),
                                findings)
         gdf = gdf.set_crs(decision.crs, allow_override=True)
@@ -471,7 +471,7 @@ def _replace_geometry(gdf, geoms: np.ndarray):
     return gdf
 
 
-def _check_ids(gdf, id_field: str | None, where: str) -> FeatureLabels:
+def check_ids(gdf, id_field: str | None, where: str) -> FeatureLabels:
     if id_field is None:
         return FeatureLabels.of(gdf, None)
     ids = gdf[id_field]

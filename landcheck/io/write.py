@@ -150,7 +150,7 @@ def _prepare(gdf, target: Path, driver: str, rename, encoding) -> geopandas.GeoD
         raise InputError(f"{target}: encoding={encoding!r} applies to shapefiles only; "
                          f"{driver} text is UTF-8")
     if driver == "OpenFileGDB":
-        frame = _dates_as_datetimes(_narrow_integers(frame))
+        frame = dates_as_datetimes(_narrow_integers(frame))
     return frame
 
 
@@ -240,7 +240,7 @@ def _narrow_integers(frame):
     return out
 
 
-def _dates_as_datetimes(frame):
+def dates_as_datetimes(frame):
     """Date columns become datetimes: a FileGDB stores dates as DateTime (GDAL would warn)."""
     out = frame
     for column in frame.columns:

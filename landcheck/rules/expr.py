@@ -625,7 +625,7 @@ def _fits(actual: str, expected: str) -> bool:
         actual == "list[null]" and expected.startswith("list["))
 
 
-def _suggest(word: str, choices: Any, prefix: str = "") -> str:
+def suggest(word: str, choices: Any, prefix: str = "") -> str:
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
@@ -662,7 +662,7 @@ class _Checker:
             return RUN_CONSTANTS[node.name]
         if node.kind == "param":
             if node.name not in self.params:
-                hint = _suggest(node.name, self.params, "param.") or (
+                hint = suggest(node.name, self.params, "param.") or (
                     f" (this rule has: {', '.join('param.' + p for p in sorted(self.params))})"
                     if self.params else " (this rule has no parameters)")
                 raise _Fail(node.pos, f"unknown parameter 'param.{node.name}'{hint}")
@@ -671,7 +671,7 @@ class _Checker:
             return self.params[node.name]
         if node.name not in self.schema:
             hint = (f" (did you mean 'param.{node.name}'?)" if node.name in self.params
-                    else _suggest(node.name, self.schema))
+                    else suggest(node.name, self.schema))
             raise _Fail(node.pos, f"unknown fact '{node.name}'{hint}")
         return self.schema[node.name]
 
@@ -723,7 +723,7 @@ class _Checker:
     def _call(self, node: Call) -> str:
         fn = FUNCTIONS.get(node.name)
         if fn is None:
-            hint = _suggest(node.name, FUNCTIONS) or f" (functions: {', '.join(FUNCTIONS)})"
+            hint = suggest(node.name, FUNCTIONS) or f" (functions: {', '.join(FUNCTIONS)})"
             raise _Fail(node.pos, f"unknown function '{node.name}'{hint}")
         if len(node.args) != len(fn.args):
             raise _Fail(node.pos, f"{fn.name}() takes {len(fn.args)} argument"

@@ -57,8 +57,8 @@ from landcheck.rules.expr import (
     Expr,
     ExprError,
     Name,
-    _suggest,
     compile_expr,
+    suggest,
     value_type,
 )
 
@@ -161,7 +161,7 @@ class RulePack:
         unknown = [f for f in wanted if f not in self.families]
         if unknown:
             raise RuleError(f"{self.name}: no rule family {format_ids(unknown)}"
-                            f"{_suggest(unknown[0], self.families)}; families: "
+                            f"{suggest(unknown[0], self.families)}; families: "
                             f"{', '.join(self.families)}")
         rules = tuple(r for r in self.rules if r.family in wanted)
         return dataclasses.replace(self, rules=rules)
@@ -277,7 +277,7 @@ def _locate(name_or_path: str | os.PathLike, builtin_dir: Any) -> tuple[Path, st
     path = folder / f"{text}.toml"
     if not re.fullmatch(r"[A-Za-z0-9_-]+", text) or not path.is_file():
         known = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-        raise RuleError(f"no built-in rule pack {text!r}{_suggest(text, known)}; built-in packs: "
+        raise RuleError(f"no built-in rule pack {text!r}{suggest(text, known)}; built-in packs: "
                         f"{', '.join(known) or 'none'} (or give a path to a .toml file)")
     return path, path.name
 
@@ -364,7 +364,7 @@ class _Builder:
                 self.fail(f"{where}missing key '{key}'")
         for key in table:
             if key not in spec:
-                self.fail(f"{where}unknown key '{key}'{_suggest(key, spec)}")
+                self.fail(f"{where}unknown key '{key}'{suggest(key, spec)}")
 
     def get(self, table: Mapping, key: str, kind: type | tuple, where: str, what: str) -> Any:
         value = table.get(key)
@@ -443,7 +443,7 @@ class _Builder:
         families = {s["family"] for s in specs}
         for fam in family_params:
             if fam not in families:
-                self.fail(f"params.{fam}: no rule has family '{fam}'{_suggest(fam, families)}")
+                self.fail(f"params.{fam}: no rule has family '{fam}'{suggest(fam, families)}")
         for spec in specs:
             self.resolve(spec, family_params.get(spec["family"], {}))
         self.apply_overrides(specs)
@@ -459,7 +459,7 @@ class _Builder:
         spec["subject"] = spec["subject"] or DEFAULT_SUBJECT
         if spec["subject"] not in self.schemas:
             self.fail(f"{where}subject {spec['subject']!r} is not one of "
-                      f"{', '.join(self.schemas)}{_suggest(spec['subject'], self.schemas)}")
+                      f"{', '.join(self.schemas)}{suggest(spec['subject'], self.schemas)}")
             spec["subject"] = None
         spec.update(where=where, cites=self.cites(r, where),
                     params=self.param_table(r.get("params", {}), f"{where}params"))
@@ -472,7 +472,7 @@ class _Builder:
             self.fail(f"{where}family must be a lowercase name, got {family!r}")
         if verdict and verdict not in VERDICTS:
             self.fail(f"{where}verdict {verdict!r} is not one of {', '.join(VERDICTS)}"
-                      f"{_suggest(verdict, VERDICTS)}")
+                      f"{suggest(verdict, VERDICTS)}")
         if rid in self.seen:
             self.fail(f"{where}duplicate id '{rid}'")
             return None
@@ -505,14 +505,14 @@ class _Builder:
                 hits = [s for s in specs if s["family"] == target and pname in s["params"]]
             else:
                 self.fail(f"override {key!r}: no family or rule {target!r}"
-                          f"{_suggest(target, [*families, *by_id])}")
+                          f"{suggest(target, [*families, *by_id])}")
                 continue
             if not hits:
                 scope = [by_id[target]] if target in by_id else specs
                 existing = sorted({f"{s['id'] if target in by_id else s['family']}.{p}"
                                    for s in scope for p in s["params"]})
                 self.fail(f"override {key!r}: no parameter '{pname}' in {target}"
-                          f"{_suggest(key, existing)}; parameters that exist: "
+                          f"{suggest(key, existing)}; parameters that exist: "
                           f"{', '.join(existing) or 'none'}"
                           f"{'' if target in by_id else ' (or <rule id>.<param> for one rule)'}")
             for spec in hits:
@@ -527,7 +527,7 @@ class _Builder:
         self.schema = self.schemas[spec["subject"]]
         area = spec["area"]
         if area is not None and self.schema.get(area) != "number":
-            hint = f" (it is {self.schema[area]})" if area in self.schema else _suggest(
+            hint = f" (it is {self.schema[area]})" if area in self.schema else suggest(
                 area, [k for k, v in self.schema.items() if v == "number"])
             self.fail(f"{where}area '{area}' must be a number fact{hint}")
         for lang in ("zh", "en"):

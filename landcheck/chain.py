@@ -1,0 +1,372 @@
+"""The steps of the screening chain: read, transform, facts, judge, provenance.
+
+:func:`landcheck.screen`, the streamed run (:mod:`landcheck.stream`) and the subject checks
+(:func:`landcheck.check`) are these steps in order; each step takes and returns plain
+frames, so a caller can run them on the whole round or chunk by chunk:
+
+1. :func:`as_layerset`, :func:`read_inputs` — the layer set and its layers, read;
+2. :func:`decide_working_crs`, :func:`to_working_all` — one working CRS, everything in it;
+3. :func:`run_facts` — the facts on the chosen engine (``local`` or ``dask``);
+4. :func:`judge` — rules fired, the verdict table and the fragments;
+5. :func:`provenance` — what the run read, decided and used.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import platform
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landcheck._version import __version__
+from landcheck.area import official_area
+from landcheck.engine import facts_in_chunks
+from landcheck.errors import InputError
+from landcheck.provenance import source_info
+from landcheck.verdicts import decide
+
+log = logging.getLogger("landcheck.screen")
+
+#: Fact columns copied into the verdict table (besides the split areas).
+VERDICT_FACTS = (
+    "area_m2",
+    "reported_area_m2",
+    "type_category",
+    "geom_problem",
+    "width_m",
+    "permanent_farmland_m2",
+    "lu_farmland_m2",
+    "eco_redline_m2",
+    "town_boundary_m2",
+    "village_zone_m2",
+    "approved_m2",
+    "approved_late_m2",
+    "facility_m2",
+    "temporary_m2",
+    "cover_m2",
+    "remainder_m2",
+    "approval_ids",
+    "approval_late_ids",
+    "due_date",
+)
+DEFAULT_TOLERANCE_M = 0.1
+
+__all__ = [
+    "DEFAULT_TOLERANCE_M",
+    "VERDICT_FACTS",
+    "as_date",
+    "as_layerset",
+    "check_engine",
+    "check_patch_frame",
+    "decide_working_crs",
+    "family_params",
+    "fragments",
+    "helmert_of",
+    "judge",
+    "provenance",
+    "read_inputs",
+    "run_facts",
+    "to_working",
+    "to_working_all",
+    "tolerance_of",
+    "verdict_table",
+]
+
+
+def as_layerset(layers):
+    from landcheck.layers import LayerSet
+
+    if isinstance(layers, LayerSet) or isinstance(layers, Mapping):
+        return layers
+    if isinstance(layers, str | Path):
+        return LayerSet.from_config(layers)
+    raise TypeError(
+        f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
+        f"not {type(layers).__name__}"
+    )
+
+
+def read_inputs(patches, layerset, say):
+    if isinstance(layerset, Mapping):
+        ref = dict(layerset)
+        if not isinstance(patches, gpd.GeoDataFrame):
+            raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
+        return check_patch_frame(patches), ref
+    from landcheck.layers import LayerSpec
+
+    if isinstance(patches, gpd.GeoDataFrame):
+        patch_gdf = check_patch_frame(patches)
+    else:
+        spec = patches if isinstance(patches, LayerSpec) else layerset.patch_spec(patches)
+        say(f"reading patches {spec.path}")
+        patch_gdf = spec.read()
+    ref = {}
+    for role in layerset.roles:
+        say(f"reading {role} {layerset.spec(role).path}")
+        ref[role] = layerset.read(role)
+    return patch_gdf, ref
+
+
+def check_patch_frame(gdf):
+    if "id" not in gdf.columns:
+        raise InputError(
+            "patches: no `id` column; map the patch id field (e.g. JCBH) to `id` "
+            "or read the patches through a layer set"
+        )
+    dup = gdf["id"][gdf["id"].duplicated()]
+    if len(dup):
+        from landcheck.errors import DuplicateIdError, format_ids
+
+        raise DuplicateIdError(f"patches: duplicate ids {format_ids(dup.unique())}")
+    if gdf.crs is None:
+        raise InputError("patches: the GeoDataFrame has no CRS; set one with .set_crs(...)")
+    return gdf
+
+
+def decide_working_crs(patch_gdf, ref, layerset, working_crs):
+    from landcheck.crs import choose_working_crs
+
+    declared = working_crs
+    if declared is None and not isinstance(layerset, Mapping):
+        declared = layerset.crs
+    items = [(patch_gdf.crs, tuple(patch_gdf.total_bounds))]
+    items += [(g.crs, tuple(g.total_bounds)) for g in ref.values() if len(g)]
+    return choose_working_crs(items, declared=declared)
+
+
+def to_working_all(patch_gdf, ref, layerset, crs):
+    out = {role: to_working(g, crs, role, helmert_of(layerset, role)) for role, g in ref.items()}
+    patches = to_working(patch_gdf, crs, "patches", helmert_of(layerset, "patches"))
+    return patches, out
+
+
+def helmert_of(layerset, role):
+    """The Helmert parameters the layer set gives a role's source, if any."""
+    if isinstance(layerset, Mapping):
+        return None
+    spec = layerset.patch_spec() if role == "patches" and layerset.patches else None
+    spec = spec or (layerset.spec(role) if role in layerset else None)
+    return spec.helmert if spec is not None else None
+
+
+def to_working(gdf, crs, role, helmert):
+    """A layer in the working CRS; messages name the role and its file."""
+    from landcheck.crs import to_crs
+
+    info = source_info(gdf)
+    where = f"{role} ({info.path})" if info is not None else role
+    return to_crs(gdf, crs, helmert=helmert, source=where)
+
+
+def check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition="tiles") -> None:
+    """Engine options are checked before anything is read."""
+    if engine not in ("local", "dask"):
+        raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
+    if engine == "local" and (
+        scheduler is not None or shared_dir is not None or partition != "tiles"
+    ):
+        raise TypeError("scheduler, shared_dir and partition apply to engine='dask' only")
+    if partition not in ("tiles", "township"):
+        raise ValueError(f"partition must be 'tiles' or 'township', got {partition!r}")
+    for name, value in (("threads", threads), ("chunk_size", chunk_size)):
+        if value is not None and int(value) < 1:
+            raise ValueError(f"threads and chunk_size must be ≥ 1, got {name}={value}")
+
+
+def run_facts(
+    patches,
+    ref,
+    crs,
+    tol,
+    params,
+    engine,
+    *,
+    threads,
+    chunk_size,
+    scheduler,
+    shared_dir,
+    partition,
+    progress,
+):
+    if engine == "local":
+        return facts_in_chunks(
+            patches,
+            ref,
+            crs=crs,
+            tolerance_m=tol,
+            params=params,
+            threads=threads,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
+    if engine == "dask":
+        from landcheck.backends.dask import facts_on_dask
+
+        return facts_on_dask(
+            patches,
+            ref,
+            crs=crs,
+            tolerance_m=tol,
+            params=params,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            shared_dir=shared_dir,
+            partition=partition,
+            progress=progress,
+        )
+    raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")  # check_engine
+
+
+def family_params(pack) -> dict:
+    from landcheck.checks import family_params
+
+    return {fam: family_params(pack, fam) for fam in pack.families}
+
+
+def tolerance_of(pack, tolerance_m):
+    if tolerance_m is not None:
+        return float(tolerance_m)
+    for rule in pack.rules:
+        if "tolerance_m" in rule.params:
+            return float(rule.params["tolerance_m"])
+    return DEFAULT_TOLERANCE_M
+
+
+def as_date(value) -> _dt.date:
+    if value is None:
+        return _dt.date.today()
+    return pd.Timestamp(value).date()
+
+
+def verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFrame:
+    cols = {"id": facts["id"].to_numpy()}
+    for c in ("township", "type", "before", "after", "level", "issued"):
+        if c in facts.columns:
+            cols[c] = facts[c].to_numpy()
+    if townships is not None and {"id", "name"} <= set(townships.columns) and "township" in cols:
+        names = dict(zip(townships["id"].astype(str), townships["name"].astype(str), strict=True))
+        cols["township_name"] = (
+            pd.Series(cols["township"])
+            .map(lambda c: names.get(str(c)) if pd.notna(c) else None)
+            .to_numpy()
+        )
+    table = pd.DataFrame(cols, index=facts.index)
+    table = pd.concat(
+        [table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]], axis=1
+    )
+    return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
+
+
+def judge(patch_gdf, overlay, pack, run, townships):
+    """From the facts: the rules fired, the verdict table and the fragments (for ``screen``
+    and for each chunk of a streamed run)."""
+    fired = pack.evaluate(overlay.facts, run=run)
+    decided = decide(overlay.facts, fired, pack.rules, run=run)
+    verdicts = verdict_table(patch_gdf, overlay.facts, decided, townships)
+    return fired, verdicts, fragments(patch_gdf, overlay, decided)
+
+
+def fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
+    """Split parts: for a split patch its legal cover (verdict ``legal``) and the rest (the
+    patch's verdict); otherwise the whole patch."""
+    geoms = np.asarray(patch_gdf.geometry.values, dtype=object)
+    facts = overlay.facts
+    verdict = decided["verdict"].to_numpy()
+    split = decided["split"].to_numpy(dtype=bool)
+    rest = np.full(len(facts), None, dtype=object)
+    rest_area = np.zeros(len(facts))
+    if split.any():
+        known = overlay.uncovered  # patch − cover, where the overlay already computed it
+        known = np.full(len(facts), None, dtype=object) if known is None else known
+        todo = split & shapely.is_missing(known)
+        rest[split & ~todo] = known[split & ~todo]
+        rest[todo] = shapely.difference(geoms[todo], overlay.cover[todo])
+        rest[split] = np.where(shapely.is_empty(rest[split]), None, rest[split])
+        # the rest's area is the complement of the legal part, so the parts add up exactly
+        # (its own official area differs by ~1e-7: splitting an edge of a projected polygon
+        # adds a vertex, and official edges are straight in B/L, not in the plane)
+        area, legal = facts["area_m2"].to_numpy(), decided["legal_m2"].to_numpy()
+        rest_area[split] = area[split] - legal[split]
+    pieces = [
+        _part(facts, ~split, "whole", verdict, geoms, facts["area_m2"].to_numpy()),
+        _part(
+            facts,
+            split,
+            "legal",
+            np.full(len(facts), "legal", dtype=object),
+            overlay.cover,
+            decided["legal_m2"].to_numpy(),
+        ),
+        _part(facts, split, "rest", verdict, rest, rest_area),
+    ]
+    for k, (name, extra) in enumerate(overlay.parts.items(), start=3):
+        extra = np.asarray(extra, dtype=object)
+        has = ~shapely.is_missing(extra)
+        has[has] = ~shapely.is_empty(extra[has])
+        area = np.zeros(len(facts))
+        if has.any():
+            area[has] = official_area(extra[has], crs=patch_gdf.crs)
+        part = _part(facts, has, name, verdict, extra, area)
+        pieces.append(part.assign(_k=k))
+    frame = pd.concat(pieces).sort_values(["_row", "_k"], kind="stable")
+    frame = frame.drop(columns=["_row", "_k"]).reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=patch_gdf.crs)
+
+
+def _part(facts, mask, name, verdict, geoms, area):
+    rows = np.flatnonzero(mask)
+    rows = (
+        rows[~shapely.is_missing(np.asarray(geoms, dtype=object)[rows])]
+        if name != "whole"
+        else rows
+    )
+    return pd.DataFrame(
+        {
+            "id": facts["id"].to_numpy()[rows],
+            "part": name,
+            "verdict": verdict[rows],
+            "area_m2": area[rows],
+            "geometry": np.asarray(geoms, dtype=object)[rows],
+            "_row": rows,
+            "_k": {"whole": 0, "legal": 1, "rest": 2}.get(name, 3),
+        }
+    )
+
+
+def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
+    import pyogrio
+    import pyproj
+
+    def info(g):
+        si = source_info(g)
+        return si.to_dict() if si is not None else {"path": None, "note": "in-memory frame"}
+
+    return {
+        "landcheck": __version__,
+        "run_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "reference_date": ref_date.isoformat(),
+        "working_crs": crs_decision.label(),
+        "working_crs_how": f"{crs_decision.how}: {crs_decision.detail}",
+        "tolerance_m": tol,
+        "rules": pack.to_dict(),
+        "inputs": {"patches": info(patch_gdf), **{r: info(g) for r, g in ref.items()}},
+        "versions": {
+            "python": platform.python_version(),
+            "shapely": shapely.__version__,
+            "geos": shapely.geos_version_string,
+            "pyproj": pyproj.__version__,
+            "proj": pyproj.proj_version_str,
+            "gdal": pyogrio.__gdal_version_string__,
+            "geopandas": gpd.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+        },
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
