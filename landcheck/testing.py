@@ -56,6 +56,9 @@ def column_digests(frame, *, decimals: int | None = None) -> dict[str, str]:
     >>> rounded = column_digests(pd.DataFrame({"x": [1.0, 2.0 + 1e-12]}), decimals=6)
     >>> a == b, column_digests(pd.DataFrame({"x": [1.0, 2.0]}), decimals=6) == rounded
     (False, True)
+    >>> flags = pd.DataFrame({"f": pd.array([True, None], dtype="boolean")})
+    >>> column_digests(flags) == column_digests(flags.copy(deep=True))
+    True
     """
     import hashlib
 
@@ -65,20 +68,22 @@ def column_digests(frame, *, decimals: int | None = None) -> dict[str, str]:
     for pos, col in enumerate(frame.columns):
         s = frame[col]
         h = hashlib.sha256(f"{pos}:{col}:{s.dtype}".encode())
+        # decided on the array's own dtype: a nullable column (``boolean`` with nulls) comes
+        # out as objects, whose bytes would be pointers
         values = s.to_numpy()
-        if s.dtype.kind == "f":
-            v = np.asarray(values, dtype=float)
-            if decimals is not None:
-                v = np.round(v, decimals) + 0.0  # (-0.0 → 0.0)
-            h.update(np.ascontiguousarray(v).tobytes())
-        elif s.dtype.kind in "biumM":
-            h.update(np.ascontiguousarray(values).tobytes())
-        elif str(s.dtype) == "geometry":
+        if str(s.dtype) == "geometry":
             g = np.asarray(values, dtype=object)
             if decimals is not None:
                 g = shapely.set_precision(g, 10.0**-decimals, mode="pointwise")
             for w in shapely.to_wkb(g, hex=True).tolist():
                 h.update(f"{w}|".encode())
+        elif values.dtype.kind == "f":
+            v = np.asarray(values, dtype=float)
+            if decimals is not None:
+                v = np.round(v, decimals) + 0.0  # (-0.0 → 0.0)
+            h.update(np.ascontiguousarray(v).tobytes())
+        elif values.dtype.kind in "biumM":
+            h.update(np.ascontiguousarray(values).tobytes())
         else:
             for x in values.tolist():
                 h.update(f"{_canonical(x, decimals)}|".encode())
