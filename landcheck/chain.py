@@ -195,32 +195,17 @@ def run_facts(
     partition,
     progress,
 ):
+    """The facts of every patch on the chosen engine (:func:`landcheck.engine.facts_in_chunks`
+    or :func:`landcheck.backends.dask.facts_on_dask`, which give identical facts)."""
+    common = {"crs": crs, "tolerance_m": tol, "params": params, "chunk_size": chunk_size,
+              "progress": progress}
     if engine == "local":
-        return facts_in_chunks(
-            patches,
-            ref,
-            crs=crs,
-            tolerance_m=tol,
-            params=params,
-            threads=threads,
-            chunk_size=chunk_size,
-            progress=progress,
-        )
+        return facts_in_chunks(patches, ref, threads=threads, **common)
     if engine == "dask":
         from landcheck.backends.dask import facts_on_dask
 
-        return facts_on_dask(
-            patches,
-            ref,
-            crs=crs,
-            tolerance_m=tol,
-            params=params,
-            scheduler=scheduler,
-            chunk_size=chunk_size,
-            shared_dir=shared_dir,
-            partition=partition,
-            progress=progress,
-        )
+        return facts_on_dask(patches, ref, scheduler=scheduler, shared_dir=shared_dir,
+                             partition=partition, **common)
     raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")  # check_engine
 
 

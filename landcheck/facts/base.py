@@ -8,10 +8,7 @@ import shapely
 
 from landcheck.area import official_area
 from landcheck.geometry.measure import strip_width
-from landcheck.vocab import (
-    patch_category,
-    patch_type_name,
-)
+from landcheck.vocab import patch_category, patch_type_name
 
 __all__ = ["patch_base"]
 

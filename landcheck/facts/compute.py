@@ -12,17 +12,10 @@ from landcheck.facts.base import patch_base
 from landcheck.facts.covers import cover_facts
 from landcheck.facts.landuse import landuse_facts
 from landcheck.facts.providers import provided_facts
-from landcheck.facts.schema import (
-    ZONE_ROLES,
-    fact_schema,
-)
+from landcheck.facts.schema import ZONE_ROLES, fact_schema
 from landcheck.facts.zones import class_facts, zone_facts
-from landcheck.geometry.pairs import (
-    Measure,
-)
-from landcheck.vocab import (
-    LANDUSE_GROUPS,
-)
+from landcheck.geometry.pairs import Measure
+from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = ["OverlayResult", "compute_facts"]
 

@@ -8,19 +8,10 @@ import pandas as pd
 import shapely
 
 from landcheck.facts.remainder import cut_length, cut_remainder, remainder_on
-from landcheck.facts.schema import (
-    FACILITY_NOT_ON_PF,
-)
-from landcheck.geometry.pairs import (
-    feature_ids,
-    hits,
-    lists_by,
-    union_by,
-)
+from landcheck.facts.schema import FACILITY_NOT_ON_PF
+from landcheck.geometry.pairs import feature_ids, hits, lists_by, union_by
 from landcheck.geometry.parts import or_empty, polygonal, union_rows
-from landcheck.vocab import (
-    temporary_uses,
-)
+from landcheck.vocab import temporary_uses
 
 __all__ = ["cover_facts"]
 

@@ -8,21 +8,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landcheck.facts.schema import (
-    PLANTING_CODES,
-)
-from landcheck.geometry.pairs import (
-    Distinct,
-    lists_by,
-    pairs,
-    sum_by,
-    sums_by_code,
-)
+from landcheck.facts.schema import PLANTING_CODES
+from landcheck.geometry.pairs import Distinct, lists_by, pairs, sum_by, sums_by_code
 from landcheck.geometry.parts import same
-from landcheck.vocab import (
-    LANDUSE_GROUPS,
-    landuse_group,
-)
+from landcheck.vocab import LANDUSE_GROUPS, landuse_group
 
 __all__ = ["landuse_facts"]
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from landcheck.geometry.pairs import (
-    outline_points,
-    sum_by,
-)
+from landcheck.geometry.pairs import outline_points, sum_by
 from landcheck.geometry.parts import or_empty, polygonal, same
 
 __all__ = ["CUT_SNAP_M", "cut_length", "cut_remainder", "remainder_on"]

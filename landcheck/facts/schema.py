@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from landcheck.vocab import (
-    LANDUSE_GROUPS,
-)
+from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = [
     "COVER_ROLES",

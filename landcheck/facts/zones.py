@@ -6,18 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landcheck.facts.schema import (
-    FOREST_CLASSES,
-    UNION_ROLES,
-)
-from landcheck.geometry.pairs import (
-    feature_ids,
-    hits,
-    lists_by,
-    several,
-    union_area,
-    union_by,
-)
+from landcheck.facts.schema import FOREST_CLASSES, UNION_ROLES
+from landcheck.geometry.pairs import feature_ids, hits, lists_by, several, union_area, union_by
 from landcheck.geometry.parts import polygonal
 
 __all__ = ["class_facts", "zone_facts"]
