@@ -22,13 +22,12 @@ def cyclic_gc_paused():
     The overlay allocates a few container objects per pair (lists, tuples, geometry
     wrappers), which triggers full collections that walk every live object — millions when a
     province's layers are loaded — and find next to nothing: reference counting frees the
-    overlay's objects at once. Measured: 6–7 % of ``compute_facts`` on the medium and large
-    synthetic counties. The collector is re-enabled (if it was enabled) when the last
+    overlay's objects at once. The collector is re-enabled (if it was enabled) when the last
     concurrent call leaves — threads of the local engine share one pause.
 
     What was allocated during the pause and is still alive (the results: facts, lists of
     ids, geometries) would all sit in the youngest generation, and the first allocation
-    after the pause would walk them (0.1 s after a 100,000-patch screen). They are moved to
+    after the pause would walk them all. They are moved to
     the oldest generation instead (``gc.freeze`` then ``gc.unfreeze``), where the collector
     looks only when it runs a full collection; the few cycles pandas leaves are freed then.
     That is skipped when the process has frozen objects of its own (``gc.freeze`` used by

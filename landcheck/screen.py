@@ -135,11 +135,10 @@ def screen(
     ref_date = as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     # facts, rules, verdicts, reasons and fragments allocate a few containers per patch; the
-    # cyclic collector would walk every loaded feature each time (8 % of screen at 100,000
-    # patches), and finds next to nothing
+    # cyclic collector would walk every loaded feature each time, and finds next to nothing
     with cyclic_gc_paused():
         overlay = run_facts(patch_gdf, ref, crs_decision.crs, tol, family_params(full), engine,
-                         threads=threads, chunk_size=chunk_size, scheduler=scheduler,
+                            threads=threads, chunk_size=chunk_size, scheduler=scheduler,
                          shared_dir=shared_dir, partition=partition, progress=say)
         fired, verdicts, fragments = judge(patch_gdf, overlay, pack, run, ref.get("townships"))
     prov = provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)

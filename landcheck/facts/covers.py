@@ -33,9 +33,8 @@ def cover_facts(work, patches, category, layers, unions, built, farm_pieces, fac
     The remainder is cut with the features themselves (approvals, construction parcels),
     not with their pieces inside the patch: a piece's edges along the patch outline are the
     patch's edges split at rounded crossing points, and cutting the patch with them leaves
-    hairline slivers and spikes along the outline (the opening then had to trim 11,695 of
-    15,167 single-approval remainders at large; cut with the approvals, 1,690) and costs a
-    third more. Facility and temporary covers, which are not whole features, cut as pieces.
+    hairline slivers and spikes along the outline, and costs more. Facility and temporary
+    covers, which are not whole features, cut as pieces.
     """
     n = len(work)
     after = (

@@ -84,7 +84,7 @@ def cut_remainder(work, cut_pi, cutters, tolerance_m) -> tuple[np.ndarray, np.nd
         d = tolerance_m / 2.0
         # a remainder with no part thinner than the tolerance, no corner sharper than the
         # mitre limit allows and no vertex GEOS would simplify away is its own opening
-        # (checked from its outline, without GEOS: 79 % of the cut remainders at large)
+        # (checked from its outline, without GEOS)
         if cut.any():
             cut[np.flatnonzero(cut)[opening_keeps(*flatten(rem[cut]), d)]] = False
         opened = polygonal(
@@ -99,8 +99,8 @@ def cut_remainder(work, cut_pi, cutters, tolerance_m) -> tuple[np.ndarray, np.nd
         cut_rem = rem[cut]
         after = np.zeros(len(cut_rem))
         changed = np.zeros(len(cut_rem), dtype=bool)
-        # an opening that repeats the remainder's rings bit for bit removed nothing (a third
-        # of the cut remainders at medium): no need to measure it
+        # an opening that repeats the remainder's rings bit for bit removed nothing: no need
+        # to measure it
         todo = ~same_rings(*outline_points(cut_rem), *outline_points(or_empty(opened)))
         if todo.any():
             before = shapely.area(cut_rem[todo])
@@ -116,8 +116,8 @@ def cut_remainder(work, cut_pi, cutters, tolerance_m) -> tuple[np.ndarray, np.nd
         rows = np.flatnonzero(cut)[changed]
         # an opening whose area is what the measure found of it inside the remainder (up to
         # the ~1e-9 m its edges moved: 1e-9 relative) lies in the remainder and is the
-        # trimmed remainder itself; only where a mitre join bulged out of the remainder
-        # (5 % of the changed ones at medium) is it cut back by GEOS
+        # trimmed remainder itself; only where a mitre join bulged out of the remainder is it
+        # cut back by GEOS
         opened = opened[changed]
         kept = after[changed]
         fits = shapely.area(or_empty(opened)) <= kept + 1e-9 * np.maximum(kept, 1.0)
