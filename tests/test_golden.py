@@ -88,7 +88,9 @@ def test_rounded_digests_match(digests, stored):
 
 def test_exact_digests_match(digests, stored):
     if digests["versions"] != stored["versions"]:
-        pytest.skip(f"digests written with {stored['versions']}, running {digests['versions']}")
+        pytest.skip(f"the exact digests were written with {stored['versions']} and this "
+                    f"environment has {digests['versions']}: another GEOS or PROJ may move "
+                    "areas in the last bits, so only the rounded digests are compared here")
     problems = _compare(digests["exact"], stored["exact"])
     assert not problems, f"demo county results changed in the last bits: {problems}"
 
