@@ -30,22 +30,21 @@ from landcheck.area import official_area
 from landcheck.engine import facts_in_chunks
 from landcheck.errors import InputError
 from landcheck.provenance import source_info
+from landcheck.roles import BUILTIN, RoleSet
 from landcheck.verdicts import decide
 
 log = logging.getLogger("landcheck.screen")
 
-#: Fact columns copied into the verdict table (besides the split areas).
+#: Fact columns copied into the verdict table (besides the split areas): the patch's own,
+#: the built-in roles' reported facts (:attr:`landcheck.roles.RoleSet.verdict_facts`), the
+#: cover and the remainder.
 VERDICT_FACTS = (
     "area_m2",
     "reported_area_m2",
     "type_category",
     "geom_problem",
     "width_m",
-    "permanent_farmland_m2",
-    "lu_farmland_m2",
-    "eco_redline_m2",
-    "town_boundary_m2",
-    "village_zone_m2",
+    *BUILTIN.verdict_facts,
     "approved_m2",
     "approved_late_m2",
     "facility_m2",
@@ -72,6 +71,7 @@ __all__ = [
     "judge",
     "provenance",
     "read_inputs",
+    "roles_of",
     "run_facts",
     "to_working",
     "to_working_all",
@@ -91,6 +91,13 @@ def as_layerset(layers):
         f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
         f"not {type(layers).__name__}"
     )
+
+
+def roles_of(layerset) -> RoleSet:
+    """The roles of a layer set: built-in and custom (a dict of frames has the built-in)."""
+    if isinstance(layerset, Mapping):
+        return BUILTIN
+    return layerset.role_set
 
 
 def read_inputs(patches, layerset, say):
@@ -194,11 +201,12 @@ def run_facts(
     shared_dir,
     partition,
     progress,
+    roles=None,
 ):
     """The facts of every patch on the chosen engine (:func:`landcheck.engine.facts_in_chunks`
     or :func:`landcheck.backends.dask.facts_on_dask`, which give identical facts)."""
     common = {"crs": crs, "tolerance_m": tol, "params": params, "chunk_size": chunk_size,
-              "progress": progress}
+              "progress": progress, "roles": roles}
     if engine == "local":
         return facts_in_chunks(patches, ref, threads=threads, **common)
     if engine == "dask":
@@ -230,7 +238,9 @@ def as_date(value) -> _dt.date:
     return pd.Timestamp(value).date()
 
 
-def verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFrame:
+def verdict_table(patch_gdf, facts, decided, townships=None, roles=None) -> gpd.GeoDataFrame:
+    """The verdict table: the patch's fields, the decision and :data:`VERDICT_FACTS` (then the
+    reported facts of ``roles``' custom roles)."""
     cols = {"id": facts["id"].to_numpy()}
     for c in ("township", "type", "before", "after", "level", "issued"):
         if c in facts.columns:
@@ -244,17 +254,23 @@ def verdict_table(patch_gdf, facts, decided, townships=None) -> gpd.GeoDataFrame
         )
     table = pd.DataFrame(cols, index=facts.index)
     table = pd.concat(
-        [table, decided, facts[[c for c in VERDICT_FACTS if c in facts.columns]]], axis=1
+        [table, decided, facts[[c for c in _verdict_facts(roles) if c in facts.columns]]], axis=1
     )
     return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
 
 
-def judge(patch_gdf, overlay, pack, run, townships):
+def _verdict_facts(roles) -> tuple[str, ...]:
+    if roles is None or not roles.custom:
+        return VERDICT_FACTS
+    return VERDICT_FACTS + tuple(f for r in roles.custom for f in r.reported)
+
+
+def judge(patch_gdf, overlay, pack, run, townships, roles=None):
     """From the facts: the rules fired, the verdict table and the fragments (for ``screen``
     and for each chunk of a streamed run)."""
     fired = pack.evaluate(overlay.facts, run=run)
-    decided = decide(overlay.facts, fired, pack.rules, run=run)
-    verdicts = verdict_table(patch_gdf, overlay.facts, decided, townships)
+    decided = decide(overlay.facts, fired, pack.rules, run=run, roles=roles)
+    verdicts = verdict_table(patch_gdf, overlay.facts, decided, townships, roles)
     return fired, verdicts, fragments(patch_gdf, overlay, decided)
 
 

@@ -102,8 +102,10 @@ def default_threads() -> int:
 
 def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int | None = None,
                     chunk_size: int | None = None,
-                    progress: Callable[[str], None] | None = None) -> OverlayResult:
-    """:func:`~landcheck.overlay.compute_facts` over spatial chunks on ``threads`` threads."""
+                    progress: Callable[[str], None] | None = None,
+                    roles=None) -> OverlayResult:
+    """:func:`~landcheck.overlay.compute_facts` over spatial chunks on ``threads`` threads
+    (``roles``: the layer set's :class:`~landcheck.roles.RoleSet`, default the built-in)."""
     threads = default_threads() if threads is None else int(threads)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
     if threads < 1 or chunk_size < 1:
@@ -114,7 +116,8 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
         n_chunks = -(-n_chunks // threads) * threads  # whole rounds: no thread idles at the end
     if n_chunks == 1:
         whole = layers.layers if isinstance(layers, LayerIndex) else layers
-        return compute_facts(patches, whole, crs=crs, tolerance_m=tolerance_m, params=params)
+        return compute_facts(patches, whole, crs=crs, tolerance_m=tolerance_m, params=params,
+                             roles=roles)
     order = spatial_order(patches)
     chunks = [np.sort(c) for c in np.array_split(order, n_chunks)]
     say = progress or (lambda msg: None)
@@ -125,7 +128,8 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
     def one(rows):
         part = patches.iloc[rows].reset_index(drop=True)
         near = index.around(_bounds_of(part))
-        result = compute_facts(part, near, crs=crs, tolerance_m=tolerance_m, params=params)
+        result = compute_facts(part, near, crs=crs, tolerance_m=tolerance_m, params=params,
+                               roles=roles)
         done[0] += 1
         say(f"overlay: chunk {done[0]}/{len(chunks)} ({len(rows)} patches)")
         return result

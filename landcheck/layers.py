@@ -37,6 +37,7 @@ import pandas as pd
 import pyproj
 
 from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
+from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
 
 __all__ = ["DATE_FIELDS", "ROLES", "LayerSet", "LayerSpec", "RoleSpec", "apply_mapping"]
 
@@ -55,70 +56,14 @@ class RoleSpec:
         return self.required + self.optional
 
 
-def _role(name_zh, required=(), optional=(), **defaults) -> RoleSpec:
-    return RoleSpec(name_zh, tuple(required), tuple(optional), dict(defaults))
-
-
-#: Every role a layer set may name, with its canonical fields. ``defaults`` are the
-#: national-standard field names used when the config gives no mapping for a field
-#: and the file has a field of that name.
+#: Every built-in role a layer set may name, with its canonical fields (derived from
+#: :data:`landcheck.roles.BUILTIN`, where the roles are declared). ``defaults`` are the
+#: national-standard field names used when the config gives no mapping for a field and the
+#: file has a field of that name. Custom zone roles (``kind = "zone"``) are declared in the
+#: config; :attr:`LayerSet.role_set` holds them.
 ROLES: dict[str, RoleSpec] = {
-    "patches": _role(
-        "卫片图斑",
-        ["id"],
-        [
-            "township",
-            "type",
-            "before",
-            "after",
-            "area",
-            "class",
-            "approval",
-            "level",
-            "issued",
-            "note",
-        ],
-        id="JCBH",
-        township="XZQDM",
-        type="TBLX",
-        before="QSX",
-        after="HSX",
-        area="JCMJ",
-        class_="DLBM",
-        approval="PZWH",
-    ),
-    "permanent_farmland": _role("永久基本农田", [], ["id"], id="BSM"),
-    "landuse": _role(
-        "地类图斑",
-        ["class"],
-        ["id", "name", "planting", "township"],
-        id="BSM",
-        class_="DLBM",
-        name="DLMC",
-        planting="ZZSXDM",
-    ),
-    "town_boundary": _role("城镇开发边界", [], ["id"]),
-    "village_zone": _role("村庄建设控制区", [], ["id"]),
-    "general_ag_zone": _role("一般农地区", [], ["id"]),
-    "eco_redline": _role("生态保护红线", [], ["id", "name"]),
-    "approvals": _role("农转用/征收/供地批准", ["id", "date"], ["kind", "name"], id="PZWH"),
-    "facility_ag": _role("设施农用地备案", ["id"], ["kind", "date"]),
-    "temporary_land": _role("临时用地", ["id", "start", "end"], ["use", "linear"]),
-    "forest": _role("林地", ["class"], ["id"]),
-    "corridors": _role("道路/铁路/河渠", ["class"], ["id", "width", "planned_width"]),
-    "buildings": _role("建筑物", [], ["id", "kind"]),
-    "projects": _role(
-        "土地整治项目",
-        ["id", "kind"],
-        ["approved", "implemented", "accepted", "status", "paddy", "crop"],
-    ),
-    # one feature per land-use part of a plan; `plan` groups the parts (not unique)
-    "development_plans": _role("成片开发方案", ["plan"], ["id", "kind", "use", "name"]),
-    "townships": _role("乡镇", ["id"], ["name"], id="XZQDM", name="XZQMC"),
-    "geohazard": _role("地质灾害易发区", [], ["id", "class"]),
-    "minerals": _role("压覆矿产", [], ["id", "class"]),
-    "roads_before": _role("前期农村道路", [], ["id", "width"]),
-    "temporary_footprints": _role("临时用地实地范围", [], ["id"]),
+    name: RoleSpec(r.label_zh, r.required, r.optional, dict(r.defaults))
+    for name, r in BUILTIN.items()
 }
 
 #: Canonical fields holding dates; converted to ``datetime64`` on reading.
@@ -141,12 +86,14 @@ _LAYER_KEYS = {
     "values",
     "helmert",
 }
+#: Keys of a ``[layers.<name>]`` table that declare a custom role (see :mod:`landcheck.roles`).
+_CUSTOM_KEYS = {"kind", "label_zh", "label_en", "remainder_share"}
 _TOP_KEYS = {"name", "crs", "patches", "layers"}
 _ON_INVALID = ("raise", "warn", "fix")
 _HELMERT_KEYS = {"tx", "ty", "tz", "rx", "ry", "rz", "s", "convention"}
 
 
-def _defaults(spec: RoleSpec) -> dict[str, str]:
+def _defaults(spec: RoleSpec | Role) -> dict[str, str]:
     return {k.rstrip("_"): v for k, v in spec.defaults.items()}
 
 
@@ -166,6 +113,13 @@ class LayerSpec:
     fields: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     helmert: Mapping[str, Any] | None = None
+    #: the role's declaration where the config declares it (``kind = "zone"``), else None
+    custom: Role | None = None
+
+    @property
+    def declared(self) -> Role:
+        """The role's declaration: the custom one, else the built-in."""
+        return self.custom if self.custom is not None else BUILTIN[self.role]
 
     def read(self, rows=None):
         """Read the file and return it with canonical column names (see :func:`apply_mapping`).
@@ -222,6 +176,11 @@ class LayerSet:
     @property
     def roles(self) -> list[str]:
         return list(self.layers)
+
+    @property
+    def role_set(self) -> RoleSet:
+        """The built-in roles and the custom roles this layer set declares."""
+        return RoleSet(tuple(s.custom for s in self.layers.values() if s.custom is not None))
 
     def spec(self, role: str) -> LayerSpec:
         if role == "patches" and self.patches is not None:
@@ -303,13 +262,19 @@ class LayerSet:
             problems.append("`layers` must be a table of [layers.<role>] tables")
             raw_layers = {}
         for role, table in raw_layers.items():
-            if role not in ROLES or role == "patches":
+            custom = None
+            if isinstance(table, Mapping) and "kind" in table:
+                custom = custom_role(role, table, f"layers.{role}", problems)
+                if custom is None:
+                    continue
+            elif role not in ROLES or role == "patches":
                 problems.append(
                     f"layers.{role}: unknown role{_suggest(role, ROLES)}; "
-                    f"known roles: {', '.join(r for r in ROLES if r != 'patches')}"
+                    f"known roles: {', '.join(r for r in ROLES if r != 'patches')}; "
+                    f'or declare a zone layer of your own with kind = "zone" and label_zh'
                 )
                 continue
-            spec = _layer_spec(role, table, base, problems)
+            spec = _layer_spec(role, table, base, problems, custom=custom)
             if spec is not None:
                 layers[role] = spec
         if problems:
@@ -340,23 +305,28 @@ def _check_crs(where: str, value, problems: list[str], *, projected: bool = Fals
         )
 
 
-def _layer_spec(role: str, table, base: Path, problems: list[str]) -> LayerSpec | None:
+def _layer_spec(role: str, table, base: Path, problems: list[str], *,
+                custom: Role | None = None) -> LayerSpec | None:
     where = role if role == "patches" else f"layers.{role}"
     if not isinstance(table, Mapping):
         problems.append(f"{where}: must be a table with at least `path`")
         return None
     n_before = len(problems)
-    for key in set(table) - _LAYER_KEYS:
-        problems.append(f"{where}: unknown key {key!r}{_suggest(key, _LAYER_KEYS)}")
+    keys = _LAYER_KEYS | _CUSTOM_KEYS if custom is not None else _LAYER_KEYS
+    for key in set(table) - keys:
+        hint = (f" ({key} declares a custom role, with kind = \"zone\")"
+                if key in _CUSTOM_KEYS else _suggest(key, keys))
+        problems.append(f"{where}: unknown key {key!r}{hint}")
+    declared = custom if custom is not None else BUILTIN[role]
     opts = _layer_options(where, table, problems)
     path = _resolve_path(where, table.get("path"), base, problems)
-    fields = _field_mapping(where, role, table.get("fields", {}), problems)
-    values = _value_mapping(where, role, table.get("values", {}), problems)
+    fields = _field_mapping(where, declared, table.get("fields", {}), problems)
+    values = _value_mapping(where, declared, table.get("values", {}), problems)
     if path is not None and len(problems) == n_before:
-        fields = _check_file(where, role, path, opts, fields, problems)
+        fields = _check_file(where, declared, path, opts, fields, problems)
     if len(problems) > n_before:
         return None
-    return LayerSpec(role=role, path=path, fields=fields, values=values, **opts)
+    return LayerSpec(role=role, path=path, fields=fields, values=values, custom=custom, **opts)
 
 
 def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
@@ -453,8 +423,8 @@ def _resolve_path(where: str, value, base: Path, problems: list[str]) -> Path | 
     return path
 
 
-def _field_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, str]:
-    spec = ROLES[role]
+def _field_mapping(where: str, spec: Role, value, problems: list[str]) -> dict[str, str]:
+    role = spec.name
     if not isinstance(value, Mapping):
         problems.append(f'{where}.fields: must be a table {{ canonical = "FILE_FIELD" }}')
         return {}
@@ -472,13 +442,13 @@ def _field_mapping(where: str, role: str, value, problems: list[str]) -> dict[st
     return out
 
 
-def _value_mapping(where: str, role: str, value, problems: list[str]) -> dict[str, dict[str, str]]:
+def _value_mapping(where: str, spec: Role, value, problems: list[str]) -> dict[str, dict[str, str]]:
     if not isinstance(value, Mapping):
         problems.append(f'{where}.values: must be a table {{ field = {{ "raw" = "canonical" }} }}')
         return {}
     out = {}
     for canonical, table in value.items():
-        if canonical not in ROLES[role].fields:
+        if canonical not in spec.fields:
             problems.append(f"{where}.values: unknown canonical field {canonical!r}")
         elif not isinstance(table, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str | bool | int) for k, v in table.items()
@@ -491,7 +461,7 @@ def _value_mapping(where: str, role: str, value, problems: list[str]) -> dict[st
     return out
 
 
-def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, str]:
+def _check_file(where, spec: Role, path: Path, opts, fields, problems) -> dict[str, str]:
     """Check layer and field names against the file's metadata (no geometry is read)."""
     try:
         available = _layer_fields(path, opts.get("layer"), opts.get("encoding"))
@@ -499,7 +469,7 @@ def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, st
         problems.append(f"{where}: {exc}")
         return fields
     fields = dict(fields)
-    for canonical, default in _defaults(ROLES[role]).items():
+    for canonical, default in _defaults(spec).items():
         if canonical not in fields and default in available:
             fields[canonical] = default
     for canonical, source in fields.items():
@@ -508,9 +478,9 @@ def _check_file(where, role, path: Path, opts, fields, problems) -> dict[str, st
                 f"{where}.fields.{canonical}: field {source!r} not in {path.name}"
                 f"{_suggest(source, available)}; fields there: {', '.join(available)}"
             )
-    for canonical in ROLES[role].required:
+    for canonical in spec.required:
         if canonical not in fields:
-            default = _defaults(ROLES[role]).get(canonical)
+            default = _defaults(spec).get(canonical)
             eg = f" (e.g. {default})" if default else ""
             problems.append(
                 f"{where}.fields: required field `{canonical}`{eg} is not mapped; "
@@ -560,7 +530,7 @@ def apply_mapping(gdf, spec: LayerSpec):
             out[canonical] = out[canonical].map(
                 lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v
             )
-    first = [c for c in ROLES[spec.role].fields if c in spec.fields]
+    first = [c for c in spec.declared.fields if c in spec.fields]
     rest = [c for c in out.columns if c not in first]
     out = out[first + rest]
     out.attrs = dict(gdf.attrs)

@@ -33,12 +33,14 @@ from landcheck.chain import (  # noqa: F401  (VERDICT_FACTS, DEFAULT_TOLERANCE_M
     judge,
     provenance,
     read_inputs,
+    roles_of,
     run_facts,
     to_working_all,
     tolerance_of,
 )
 from landcheck.collector import cyclic_gc_paused
 from landcheck.facts import fact_schema
+from landcheck.roles import BUILTIN
 
 __all__ = ["ScreenResult", "load_rules", "screen"]
 
@@ -46,8 +48,18 @@ log = logging.getLogger("landcheck.screen")
 
 
 
-def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, families=None):
-    """Load and check a rule pack (built-in name or TOML path) against the fact schema."""
+def load_rules(
+    rules="city2023",
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    families=None,
+    roles=None,
+):
+    """Load and check a rule pack (built-in name or TOML path) against the fact schema.
+
+    ``roles``: a :class:`~landcheck.roles.RoleSet` (e.g. :attr:`LayerSet.role_set`) whose
+    custom roles' facts the pack may use; default the built-in roles.
+    """
     from landcheck.checks import SUBJECTS, load_builtin_checks
     from landcheck.rules import RulePack, load_pack
 
@@ -57,7 +69,8 @@ def load_rules(rules="city2023", *, overrides: Mapping[str, Any] | None = None, 
         pack = rules
     else:
         load_builtin_checks()
-        schemas = {"patches": fact_schema(), **{s: dict(c.schema) for s, c in SUBJECTS.items()}}
+        schemas = {"patches": fact_schema(roles),
+                   **{s: dict(c.schema) for s, c in SUBJECTS.items()}}
         pack = load_pack(rules, schema=schemas, overrides=overrides)
     return pack.select(families) if families else pack
 
@@ -124,9 +137,10 @@ def screen(
     t0 = time.perf_counter()
     check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition)
     say = progress or (lambda msg: log.info(msg))
-    full = load_rules(rules, overrides=overrides, families=families)
-    pack = full.for_subject("patches")
     layerset = as_layerset(layers)
+    roles = roles_of(layerset)
+    full = load_rules(rules, overrides=overrides, families=families, roles=roles)
+    pack = full.for_subject("patches")
     patch_gdf, ref = read_inputs(patches, layerset, say)
     crs_decision = decide_working_crs(patch_gdf, ref, layerset, working_crs)
     patch_gdf, ref = to_working_all(patch_gdf, ref, layerset, crs_decision.crs)
@@ -139,8 +153,9 @@ def screen(
     with cyclic_gc_paused():
         overlay = run_facts(patch_gdf, ref, crs_decision.crs, tol, family_params(full), engine,
                             threads=threads, chunk_size=chunk_size, scheduler=scheduler,
-                         shared_dir=shared_dir, partition=partition, progress=say)
-        fired, verdicts, fragments = judge(patch_gdf, overlay, pack, run, ref.get("townships"))
+                            shared_dir=shared_dir, partition=partition, progress=say, roles=roles)
+        fired, verdicts, fragments = judge(patch_gdf, overlay, pack, run, ref.get("townships"),
+                                           roles)
     prov = provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
     return ScreenResult(
@@ -150,65 +165,28 @@ def screen(
         fired=fired,
         provenance=prov,
         pack=pack,
+        roles=roles,
     )
 
 
-# ------------------------------------------------------------------ inputs
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# ------------------------------------------------------------------ outputs
-
-
-
-
-
-
-
-
-
-
-
-
 class ScreenResult:
-    """What :func:`screen` returns: verdicts, fragments, facts, fired rules, provenance."""
+    """What :func:`screen` returns: verdicts, fragments, facts, fired rules, provenance, and
+    the roles (built-in and custom) the run measured."""
 
-    def __init__(self, *, verdicts, fragments, facts, fired, provenance, pack):
+    def __init__(self, *, verdicts, fragments, facts, fired, provenance, pack, roles=None):
         self.verdicts = verdicts
         self.fragments = fragments
         self.facts = facts
         self.fired = fired
         self.provenance = provenance
         self.pack = pack
+        self.roles = roles if roles is not None else BUILTIN
 
     def summary(self) -> pd.DataFrame:
         """Counts and areas (m² and 亩) by verdict."""
         from landcheck.report.tables import verdict_summary
 
-        return verdict_summary(self.verdicts)
+        return verdict_summary(self.verdicts, self.roles)
 
     def __repr__(self) -> str:
         counts = self.verdicts["verdict"].value_counts()

@@ -38,33 +38,39 @@ from landcheck.area import m2_to_mu, official_area
 from landcheck.errors import GeometryError, InputError, format_ids
 from landcheck.geometry.pairs import clip, feature_ids, pairs
 from landcheck.geometry.parts import polygonal
+from landcheck.roles import BUILTIN, RoleSet
 from landcheck.vocab import landuse_classes, landuse_group
 
 __all__ = ["SITE_ROLES", "SiteReport", "site_query"]
 
-#: Roles a site query measures, in report order: (role, Chinese name, English name).
-SITE_ROLES = (
-    ("permanent_farmland", "永久基本农田", "permanent farmland"),
-    ("landuse_group", "地类（大类）", "land-use group"),
-    ("landuse", "地类（二级类）", "land-use class"),
-    ("eco_redline", "生态保护红线", "ecological red line"),
-    ("town_boundary", "城镇开发边界", "town development boundary"),
-    ("village_zone", "村庄建设控制区", "village construction zone"),
-    ("general_ag_zone", "一般农地区", "general agricultural zone"),
-    ("forest", "林地", "forest"),
-    ("geohazard", "地质灾害易发区", "geological-hazard zone"),
-    ("minerals", "压覆矿产", "buried mineral resources"),
-)
-_ROLE_ZH = {r: zh for r, zh, _ in SITE_ROLES}
-_ROLE_EN = {r: en for r, _, en in SITE_ROLES}
-_LAYER_ROLES = tuple(dict.fromkeys("landuse" if r == "landuse_group" else r
-                                   for r, _, _ in SITE_ROLES))
+class _SiteRoles:
+    """The site-query rows of a role set, in report order: (row role, Chinese, English); the
+    land-use layer gives two rows (group and class), and ``classed`` roles one per class."""
+
+    def __init__(self, roles: RoleSet):
+        rows = []
+        for r in roles.site_roles:
+            if r.name == "landuse":
+                rows += [("landuse_group", "地类（大类）", "land-use group"),
+                         ("landuse", "地类（二级类）", "land-use class")]
+            else:
+                rows.append((r.name, r.label_zh, r.label_en))
+        self.rows = tuple(rows)
+        self.zh = {r: zh for r, zh, _ in rows}
+        self.en = {r: en for r, _, en in rows}
+        self.layer_roles = tuple(dict.fromkeys("landuse" if r == "landuse_group" else r
+                                               for r, _, _ in rows))
+        self.classed = tuple(r.name for r in roles.site_roles if r.site_by_class)
+
+
+_BUILTIN_SITE = _SiteRoles(BUILTIN)
+#: Roles a site query measures, in report order: (role, Chinese name, English name); a layer
+#: set's custom zone roles follow them.
+SITE_ROLES = _BUILTIN_SITE.rows
 _GROUP_ZH = {"farmland": "耕地", "garden": "园地", "forest": "林地", "grass": "草地",
              "construction": "建设用地", "rural_road": "农村道路", "water": "水域",
              "pond": "坑塘水面", "facility": "设施农用地", "unused": "未利用地",
              "other": "其他土地", "unknown": "未知地类"}
-#: Roles reported per value of their ``class`` field.
-_CLASSED = ("forest", "geohazard", "minerals")
 _FOREST_ZH = {"public_welfare_national": "国家级公益林", "public_welfare_provincial": "省级公益林",
               "commercial": "商品林", "other": "其他林地"}
 #: Table columns of :attr:`SiteReport.table`.
@@ -106,7 +112,9 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
 
     t0 = _dt.datetime.now(_dt.UTC)
     project = _read_project(project)
-    refs, helmert, sources, layer_crs = _read_layers(layers)
+    roles = _role_set(layers)
+    sr = _SiteRoles(roles) if roles.custom else _BUILTIN_SITE
+    refs, helmert, sources, layer_crs = _read_layers(layers, sr)
     declared = working_crs if working_crs is not None else layer_crs
     items = [(project.crs, tuple(project.total_bounds))]
     items += [(g.crs, tuple(g.total_bounds)) for g in refs.values() if len(g)]
@@ -116,9 +124,9 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
     site = shapely.union_all(geoms)
     targets = np.array([site, *geoms], dtype=object)
     target_area = official_area(targets, crs=decision.crs)
-    rows = _measure_all(targets, refs, decision.crs)
+    rows = _measure_all(targets, refs, decision.crs, sr)
     rows["share"] = rows["area_m2"] / target_area[rows["target"].to_numpy()]
-    table = _site_table(rows[rows["target"] == 0], [r for r in _LAYER_ROLES if r in refs])
+    table = _site_table(rows[rows["target"] == 0], [r for r in sr.layer_roles if r in refs], sr)
     by_feature = rows[rows["target"] > 0].copy()
     by_feature.insert(0, "feature", np.asarray(ids, dtype=object)[by_feature["target"] - 1])
     by_feature = by_feature[["feature", *COLUMNS]].reset_index(drop=True)
@@ -129,9 +137,9 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
             "working_crs_how": f"{decision.how}: {decision.detail}", "inputs": sources}
     return SiteReport(table=table, by_feature=by_feature, features=features,
                       site_area_m2=float(target_area[0]), site=site, crs=decision.crs,
-                      checked=tuple(r for r in _LAYER_ROLES if r in refs),
-                      not_configured=tuple(r for r in _LAYER_ROLES if r not in refs),
-                      provenance=prov)
+                      checked=tuple(r for r in sr.layer_roles if r in refs),
+                      not_configured=tuple(r for r in sr.layer_roles if r not in refs),
+                      provenance=prov, roles=roles)
 
 
 # ---------------------------------------------------------------- inputs
@@ -141,6 +149,12 @@ def _layerset(layers):
     from landcheck.layers import LayerSet
 
     return LayerSet.from_config(layers)
+
+
+def _role_set(layers) -> RoleSet:
+    from landcheck.layers import LayerSet
+
+    return layers.role_set if isinstance(layers, LayerSet) else BUILTIN
 
 
 def _read_project(project) -> gpd.GeoDataFrame:
@@ -157,7 +171,7 @@ def _read_project(project) -> gpd.GeoDataFrame:
     return project
 
 
-def _read_layers(layers):
+def _read_layers(layers, sr):
     """Reference layers of the site roles, their Helmert options, source records and the
     layer set's declared working CRS."""
     from landcheck.layers import LayerSet
@@ -167,12 +181,12 @@ def _read_layers(layers):
         layers = _layerset(layers)
     crs = None
     if isinstance(layers, LayerSet):
-        roles = [r for r in _LAYER_ROLES if r in layers]
+        roles = [r for r in sr.layer_roles if r in layers]
         refs = {r: layers.read(r) for r in roles}
         helmert = {r: layers.spec(r).helmert for r in roles}
         crs = layers.crs
     elif isinstance(layers, Mapping):
-        refs = {r: layers[r] for r in _LAYER_ROLES if r in layers}
+        refs = {r: layers[r] for r in sr.layer_roles if r in layers}
         helmert = dict.fromkeys(refs)
     else:
         raise TypeError(f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
@@ -210,7 +224,7 @@ def _project_features(project) -> tuple[list[str], np.ndarray]:
 # ---------------------------------------------------------------- measuring
 
 
-def _measure_all(targets, refs, crs) -> pd.DataFrame:
+def _measure_all(targets, refs, crs, sr) -> pd.DataFrame:
     frames = []
     for role, ref in refs.items():
         pi, ri, pieces = _pieces(targets, ref)
@@ -218,14 +232,14 @@ def _measure_all(targets, refs, crs) -> pd.DataFrame:
             codes = ref["class"].astype("string").str.strip().str.upper().fillna("")
             groups = landuse_group(codes, source="landuse").fillna("unknown")
             frames.append(_grouped("landuse_group", pi, ri, pieces, ref,
-                                   groups.to_numpy(dtype=object), _group_names, crs))
+                                   groups.to_numpy(dtype=object), _group_names, crs, sr))
             frames.append(_grouped("landuse", pi, ri, pieces, ref,
-                                   codes.to_numpy(dtype=object), _code_names, crs))
+                                   codes.to_numpy(dtype=object), _code_names, crs, sr))
             continue
         keys = (ref["class"].astype("string").fillna("").to_numpy(dtype=object)
-                if role in _CLASSED and "class" in ref.columns
+                if role in sr.classed and "class" in ref.columns
                 else np.full(len(ref), "", dtype=object))
-        frames.append(_grouped(role, pi, ri, pieces, ref, keys, _namer(role, ref), crs))
+        frames.append(_grouped(role, pi, ri, pieces, ref, keys, _namer(role, ref, sr), crs, sr))
     if not frames:
         return pd.DataFrame({"target": pd.Series(dtype=int),
                              **{c: pd.Series(dtype=object) for c in COLUMNS}})
@@ -241,7 +255,7 @@ def _pieces(targets, ref):
     return pi[has], ri[has], pieces[has]
 
 
-def _grouped(role, pi, ri, pieces, ref, keys, namer, crs) -> pd.DataFrame:
+def _grouped(role, pi, ri, pieces, ref, keys, namer, crs, sr) -> pd.DataFrame:
     """One row per (target, key): area of the union of the pieces, their ids and names."""
     frame = pd.DataFrame({"target": pi, "key": keys[ri]})
     groups = frame.groupby(["target", "key"], sort=True).indices
@@ -250,7 +264,7 @@ def _grouped(role, pi, ri, pieces, ref, keys, namer, crs) -> pd.DataFrame:
     for (target, key), idx in groups.items():  # small: targets × classes
         geoms.append(pieces[idx[0]] if len(idx) == 1 else shapely.union_all(pieces[idx]))
         hit = list(dict.fromkeys(ids[idx].tolist()))
-        rows.append({"target": int(target), "role": role, "role_name": _ROLE_ZH[role],
+        rows.append({"target": int(target), "role": role, "role_name": sr.zh[role],
                      "class": key or None, "name": namer(key, ri[idx]), "n": len(hit),
                      "ids": hit})
     out = pd.DataFrame(rows, columns=["target", "role", "role_name", "class", "name", "n", "ids"])
@@ -261,10 +275,10 @@ def _grouped(role, pi, ri, pieces, ref, keys, namer, crs) -> pd.DataFrame:
     return out[["target", *[c for c in COLUMNS if c != "share"]]]
 
 
-def _namer(role, ref):
+def _namer(role, ref, sr):
     if role == "forest":
         return lambda key, rows: _FOREST_ZH.get(key, key or None)
-    if role in _CLASSED:
+    if role in sr.classed:
         return lambda key, rows: key or None
     if "name" in ref.columns:
         names = ref["name"].astype("string").fillna("").to_numpy(dtype=object)
@@ -284,12 +298,12 @@ def _code_names(key, rows):
     return names[base] if base in names.index else None
 
 
-def _site_table(rows, roles) -> pd.DataFrame:
+def _site_table(rows, roles, sr) -> pd.DataFrame:
     """Site rows in report order, with a zero row for every configured role not hit."""
     table = rows.drop(columns="target")
     hit = set(table["role"])
-    order = [r for r, _, _ in SITE_ROLES if (r if r != "landuse_group" else "landuse") in roles]
-    empty = [{"role": r, "role_name": _ROLE_ZH[r], "class": None, "name": None,
+    order = [r for r, _, _ in sr.rows if (r if r != "landuse_group" else "landuse") in roles]
+    empty = [{"role": r, "role_name": sr.zh[r], "class": None, "name": None,
               "area_m2": 0.0, "area_mu": 0.0, "share": 0.0, "n": 0, "ids": []}
              for r in order if r not in hit]
     if empty:
@@ -330,6 +344,12 @@ class SiteReport:
     checked: tuple[str, ...]
     not_configured: tuple[str, ...]
     provenance: dict = field(default_factory=dict)
+    #: the roles of the layer set queried (built-in and custom)
+    roles: RoleSet = BUILTIN
+
+    @property
+    def _site(self) -> _SiteRoles:
+        return _SiteRoles(self.roles) if self.roles.custom else _BUILTIN_SITE
 
     def area_m2(self, role: str, cls: str | None = None) -> float:
         """Site area on ``role`` (optionally one class or code), m²."""
@@ -339,7 +359,7 @@ class SiteReport:
         return float(t["area_m2"].sum())
 
     def __repr__(self) -> str:
-        hits = [f"{_ROLE_EN[r]} {self.area_m2(r):.2f} m²" for r in self.checked
+        hits = [f"{self._site.en[r]} {self.area_m2(r):.2f} m²" for r in self.checked
                 if r != "landuse" and self.area_m2(r) > 0]
         return (f"<SiteReport {len(self.features)} feature(s), {self.site_area_m2:.2f} m² "
                 f"({float(m2_to_mu(self.site_area_m2)):.2f} mu); "
@@ -432,7 +452,8 @@ def _render(report: SiteReport, lang: str) -> list[str]:
              f"{label('总面积', 'site area')}: {_amount(report.site_area_m2, mu)}",
              f"{label('工作坐标系', 'working CRS')}: {report.provenance.get('working_crs')}", ""]
     table = report.table
-    for role, zh, en in SITE_ROLES:
+    sr = report._site
+    for role, zh, en in sr.rows:
         if role == "landuse" or role not in set(table["role"]):
             continue
         rows = table[table["role"] == role]
@@ -440,14 +461,14 @@ def _render(report: SiteReport, lang: str) -> list[str]:
         if role == "landuse_group":
             lines.append(f"{head}:")
             lines += _landuse_lines(table, mu, lang)
-        elif role in _CLASSED:
+        elif role in sr.classed:
             lines.append(f"{head}:" + ("" if rows["area_m2"].sum() > 0 else
                                        f" {label('不涉及', 'none')}"))
-            lines += [f"  {_row_label(r, lang)}: {_row_text(r, mu)}"
+            lines += [f"  {_row_label(r, lang)}: {_row_text(r, mu, sr)}"
                       for r in rows[rows["area_m2"] > 0].to_dict("records")]
         else:
             r = rows.iloc[0].to_dict()
-            lines.append(f"{head}: " + (_row_text(r, mu) if r["area_m2"] > 0
+            lines.append(f"{head}: " + (_row_text(r, mu, sr) if r["area_m2"] > 0
                                         else label("不涉及", "none")))
     lines += _feature_lines(report, label, mu, lang)
     notes = report.notes()
@@ -455,7 +476,7 @@ def _render(report: SiteReport, lang: str) -> list[str]:
         lines += ["", label("提示", "notes") + ":"]
         lines += [f"  - {zh}（{en}）" if lang == "zh" else f"  - {en}" for zh, en in notes]
     if report.not_configured:
-        names = [label(_ROLE_ZH[r], _ROLE_EN[r]) for r in report.not_configured]
+        names = [label(sr.zh[r], sr.en[r]) for r in report.not_configured]
         lines += ["", f"{label('未配置、未查询', 'not configured, not checked')}: "
                   + "、".join(names)]
     return lines
@@ -465,9 +486,9 @@ def _amount(m2: float, mu: str) -> str:
     return f"{m2:.2f} m² = {float(m2_to_mu(m2)):.2f} {mu}"
 
 
-def _row_text(r: dict, mu: str) -> str:
+def _row_text(r: dict, mu: str, sr: _SiteRoles) -> str:
     ids = "、".join(map(str, r["ids"][:8])) + ("…" if len(r["ids"]) > 8 else "")
-    name = f"{r['name']}, " if r.get("name") and r["role"] not in _CLASSED else ""
+    name = f"{r['name']}, " if r.get("name") and r["role"] not in sr.classed else ""
     return f"{_amount(r['area_m2'], mu)} ({r['share'] * 100:.2f} %) — {name}{ids}"
 
 
@@ -502,16 +523,16 @@ def _feature_lines(report: SiteReport, label, mu: str, lang: str) -> list[str]:
     for f in report.features.to_dict("records"):
         rows = by[(by["feature"] == f["feature"]) & (by["role"] != "landuse")
                   & ((by["role"] != "landuse_group") | (by["class"] == "farmland"))]
-        parts = [f"{_short_label(r, label, lang)} {r['area_m2']:.2f} m²"
+        parts = [f"{_short_label(r, label, lang, report._site)} {r['area_m2']:.2f} m²"
                  for r in rows.to_dict("records")]
         out.append(f"  {f['feature']} ({_amount(f['area_m2'], mu)}): "
                    + ("; ".join(parts) or label("不涉及受保护图层", "no protected layer hit")))
     return out
 
 
-def _short_label(r: dict, label, lang: str) -> str:
+def _short_label(r: dict, label, lang: str, sr: _SiteRoles) -> str:
     if r["role"] == "landuse_group":
         return label("耕地", "farmland")
-    head = label(_ROLE_ZH[r["role"]], _ROLE_EN[r["role"]])
+    head = label(sr.zh[r["role"]], sr.en[r["role"]])
     cls = (r["name"] if lang == "zh" else None) or r["class"]
     return f"{head} {cls}" if cls else head

@@ -119,6 +119,7 @@ def screen_to_gpkg(
         helmert_of,
         judge,
         provenance,
+        roles_of,
         to_working,
         tolerance_of,
     )
@@ -134,12 +135,13 @@ def screen_to_gpkg(
     target = _check_target(output, overwrite, ".gpkg", "streamed output is a GeoPackage")
     xlsx_target = (_check_target(xlsx, overwrite, ".xlsx", "the ledger is an Excel workbook")
                    if xlsx is not None else None)
-    full = load_rules(rules, overrides=overrides, families=families)
-    pack = full.for_subject("patches")
     layerset = as_layerset(layers)
     if isinstance(layerset, Mapping):
         raise TypeError("screen_to_gpkg reads the patches from their file: give a LayerSet or "
                         "a TOML layer config, not a dict of frames (use landcheck.screen)")
+    roles = roles_of(layerset)
+    full = load_rules(rules, overrides=overrides, families=families, roles=roles)
+    pack = full.for_subject("patches")
     from landcheck.layers import LayerSpec
 
     if isinstance(patches, LayerSpec):
@@ -169,7 +171,7 @@ def screen_to_gpkg(
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     counts: dict[str, int] = {}
     areas: dict[str, float] = {}
-    sums = _Sums(pack) if xlsx_target is not None else None
+    sums = _Sums(pack, roles) if xlsx_target is not None else None
     done = 0
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
         f"({threads} threads, {crs_decision.label()})")
@@ -187,8 +189,10 @@ def screen_to_gpkg(
             with cyclic_gc_paused():  # as in landcheck.screen
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
-                                          chunk_size=max(1, -(-len(gdf) // threads)))
-                _, verdicts, fragments = judge(gdf, overlay, pack, run, ref.get("townships"))
+                                          chunk_size=max(1, -(-len(gdf) // threads)),
+                                          roles=roles)
+                _, verdicts, fragments = judge(gdf, overlay, pack, run, ref.get("townships"),
+                                               roles)
             _append(tmp, "verdicts", verdicts)
             _append(tmp, "fragments", fragments)
             for v, n in verdicts["verdict"].value_counts().items():
@@ -247,8 +251,9 @@ def _eta(t_start: float, done: int, total: int) -> str:
 class _Sums:
     """The ledger's summary tables, summed chunk by chunk (counts and m² are additive)."""
 
-    def __init__(self, pack):
+    def __init__(self, pack, roles):
         self.pack = pack
+        self.roles = roles
         self.by_verdict = None
         self.by_rule = None
         self.by_township = []
@@ -256,10 +261,10 @@ class _Sums:
     def add(self, verdicts) -> None:
         from landcheck.report.tables import rule_sums, township_sums, verdict_sums
 
-        v, r = verdict_sums(verdicts), rule_sums(verdicts, self.pack)
+        v, r = verdict_sums(verdicts, self.roles), rule_sums(verdicts, self.pack)
         self.by_verdict = v if self.by_verdict is None else self.by_verdict + v
         self.by_rule = r if self.by_rule is None else self.by_rule + r
-        self.by_township.append(township_sums(verdicts))
+        self.by_township.append(township_sums(verdicts, self.roles))
 
     def write(self, path, provenance, overwrite) -> None:
         from landcheck.report.ledger import write_summary_ledger
@@ -274,7 +279,7 @@ class _Sums:
             by_verdict=finish_verdict_summary(self.by_verdict),
             by_rule=finish_rule_summary(self.by_rule, self.pack),
             by_township=finish_township_summary(pd.concat(self.by_township)),
-            overwrite=overwrite)
+            overwrite=overwrite, roles=self.roles)
 
 
 def _check_target(path, overwrite, suffix, what) -> Path:

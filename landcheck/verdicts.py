@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from landcheck.roles import BUILTIN, RoleSet
+
 if TYPE_CHECKING:
     from landcheck.rules import Rule
 
@@ -54,9 +56,7 @@ VERDICT_DOCS: dict[str, str] = {
     "review_m2": "the area a needs-review verdict applies to, m²",
     "other_m2": "the rest of the patch (slivers, existing construction land), m²",
     "split": "the patch is split into its legal cover and the rest in the fragments layer",
-    "illegal_pf_m2": "illegal area on permanent farmland, m²",
-    "illegal_farmland_m2": "illegal area on farmland (land-use group farmland), m²",
-    "illegal_redline_m2": "illegal area in the ecological red line, m²",
+    **{s.illegal: f"illegal area {s.label_en}, m²" for s in BUILTIN.shares},
     "township_name": "township name from the townships layer (XZQMC)",
 }
 
@@ -79,6 +79,7 @@ def decide(
     *,
     default: tuple[str, str, str, str] = NO_RULE,
     run: dict | None = None,
+    roles: RoleSet | None = None,
 ) -> pd.DataFrame:
     """One row per patch: verdict, fired rule ids, reasons (zh/en) and split areas.
 
@@ -94,6 +95,9 @@ def decide(
         What a row on which no rule fires gets (:data:`NO_RULE` for patches).
     run : dict, optional
         Run constants (``reference_date``, ``year``) for ``{run.*}`` placeholders in reasons.
+    roles : RoleSet, optional
+        The layer set's roles: one ``illegal_<share>_m2`` column per remainder share
+        (:attr:`landcheck.roles.RoleSet.shares`; default the built-in roles).
     """
     rank = np.zeros(len(facts), dtype=int)
     for r in rules:
@@ -107,7 +111,7 @@ def decide(
     out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(
         facts, fired, rules, none, default, run or {}
     )
-    areas = _split(facts, fired, rules, verdict)
+    areas = _split(facts, fired, rules, verdict, (roles or BUILTIN).shares)
     return pd.concat([out, areas], axis=1)
 
 
@@ -163,7 +167,7 @@ def _reasons(facts, fired, rules, none, default, run):
     return out_ids.tolist(), out_zh.tolist(), out_en.tolist()
 
 
-def _split(facts, fired, rules, verdict) -> pd.DataFrame:
+def _split(facts, fired, rules, verdict, shares) -> pd.DataFrame:
     """Legal / illegal / review / other areas that add up to the patch area."""
     area = facts["area_m2"].to_numpy(dtype=float)
     n = len(area)
@@ -209,11 +213,8 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
     # (rtol 1e-6: official areas of parts add up only to ~1e-7, edges being straight in B/L)
     out["split"] = (np.isin(verdict, ["illegal", "needs_review"]) & (legal > 0)
                     & np.isclose(legal, cover, rtol=1e-6, atol=1e-6))
-    for role, rem_col, whole_col in (
-        ("pf", "remainder_pf_m2", "permanent_farmland_m2"),
-        ("farmland", "remainder_farmland_m2", "lu_farmland_m2"),
-        ("redline", "remainder_redline_m2", "eco_redline_m2"),
-    ):
+    for share in shares:
+        rem_col, whole_col = share.remainder, share.whole
         rem = (
             np.nan_to_num(facts[rem_col].to_numpy(dtype=float)) if rem_col in facts else np.zeros(n)
         )
@@ -223,7 +224,7 @@ def _split(facts, fired, rules, verdict) -> pd.DataFrame:
             else np.zeros(n)
         )
         on = np.where(remainder_scoped, rem, whole)
-        out[f"illegal_{role}_m2"] = np.minimum(on, illegal)
+        out[share.illegal] = np.minimum(on, illegal)
     return out
 
 

@@ -92,6 +92,7 @@ def facts_on_dask(
     shared_dir=None,
     partition="tiles",
     progress=None,
+    roles=None,
 ):
     """Facts of all patches, computed chunk by chunk on a dask cluster.
 
@@ -101,8 +102,9 @@ def facts_on_dask(
         Canonical patches in ``crs``.
     layers : dict of role → GeoDataFrame
         Reference layers in ``crs``; written once to ``shared_dir`` as GeoParquet.
-    crs, tolerance_m, params
-        As for :func:`landcheck.overlay.compute_facts`.
+    crs, tolerance_m, params, roles
+        As for :func:`landcheck.overlay.compute_facts` (the role set travels to the workers
+        with each task).
     scheduler : str, optional
         ``None`` or ``"local:N"`` (a local cluster of N worker processes, default 2),
         ``"local-threads:N"`` (in-process workers, for tests) or a scheduler address such as
@@ -155,6 +157,7 @@ def facts_on_dask(
                     str(crs),
                     tolerance_m,
                     params,
+                    roles,
                     pure=False,
                 )
                 for rows, box in zip(chunks, boxes, strict=True)
@@ -320,7 +323,8 @@ def _read(layer: LayerFile, box):
     return frame[list(layer.columns)]
 
 
-def _chunk_facts(chunk, files, box, crs, tolerance_m, params):
+def _chunk_facts(chunk, files, box, crs, tolerance_m, params, roles=None):
     """Runs on a worker: read the chunk's extent of every layer, compute the chunk's facts."""
     layers = {role: _read(layer, box) for role, layer in files.items()}
-    return compute_facts(chunk, layers, crs=crs, tolerance_m=tolerance_m, params=params)
+    return compute_facts(chunk, layers, crs=crs, tolerance_m=tolerance_m, params=params,
+                         roles=roles)

@@ -12,9 +12,10 @@ from landcheck.facts.base import patch_base
 from landcheck.facts.covers import cover_facts
 from landcheck.facts.landuse import landuse_facts
 from landcheck.facts.providers import provided_facts
-from landcheck.facts.schema import ZONE_ROLES, fact_schema
+from landcheck.facts.schema import fact_schema
 from landcheck.facts.zones import class_facts, zone_facts
 from landcheck.geometry.pairs import Measure
+from landcheck.roles import BUILTIN, RoleSet
 from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = ["OverlayResult", "compute_facts"]
@@ -35,7 +36,13 @@ class OverlayResult:
 
 
 def compute_facts(
-    patches, layers: dict, *, crs, tolerance_m: float = 0.1, params: dict | None = None
+    patches,
+    layers: dict,
+    *,
+    crs,
+    tolerance_m: float = 0.1,
+    params: dict | None = None,
+    roles: RoleSet | None = None,
 ) -> OverlayResult:
     """Measure every patch against every reference layer.
 
@@ -52,21 +59,25 @@ def compute_facts(
     params : dict of family → parameters, optional
         Rule-pack parameters for the registered patch fact providers
         (:data:`landcheck.checks.PATCH_FACT_PROVIDERS`).
+    roles : RoleSet, optional
+        The roles of the layer set (:attr:`landcheck.LayerSet.role_set`); its custom zone
+        roles are measured like the built-in zones, their facts after the built-in ones.
+        Default: the built-in roles.
     """
     with cyclic_gc_paused():
-        return _compute_facts(patches, layers, crs, tolerance_m, params)
+        return _compute_facts(patches, layers, crs, tolerance_m, params, roles or BUILTIN)
 
 
-def _compute_facts(patches, layers, crs, tolerance_m, params) -> OverlayResult:
+def _compute_facts(patches, layers, crs, tolerance_m, params, roles) -> OverlayResult:
     geoms = np.asarray(patches.geometry.values, dtype=object)
     facts = patch_base(patches, geoms, crs)
     ok = facts["geom_ok"].to_numpy()
     work = np.where(ok, geoms, None)
     m = Measure(work, facts["area_m2"].to_numpy(), crs)
     unions: dict[str, np.ndarray] = {}
-    for role in ZONE_ROLES:
+    for role in roles.zone_roles:
         if role in layers:
-            cols, union = zone_facts(work, layers[role], role, m)
+            cols, union = zone_facts(work, layers[role], role, m, role in roles.union_roles)
             facts = facts.join(cols)
             if union is not None:
                 unions[role] = union
@@ -84,24 +95,27 @@ def _compute_facts(patches, layers, crs, tolerance_m, params) -> OverlayResult:
         if "type_category" in facts
         else np.full(len(work), None, dtype=object)
     )
+    shares = [(s.role, s.remainder) for s in roles.shares if s.role in roles.union_roles]
     cover, remainder, uncovered, cols = cover_facts(
-        work, patches, category, layers, unions, built, farm_pieces, facts, m, tolerance_m
+        work, patches, category, layers, unions, shares, built, farm_pieces, facts, m,
+        tolerance_m
     )
-    facts = _fractions(facts.join(cols))
+    facts = _fractions(facts.join(cols), roles.zone_roles)
     parts: dict[str, np.ndarray] = {}
     facts = provided_facts(work, patches, facts, layers, crs, params or {}, parts)
-    facts = _complete(facts)
+    schema = fact_schema(roles)
+    facts = _complete(facts, schema)
     return OverlayResult(
         facts=facts,
         cover=cover,
         remainder=remainder,
-        schema=fact_schema(),
+        schema=schema,
         parts=parts,
         uncovered=uncovered,
     )
 
 
-def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
+def _fractions(facts: pd.DataFrame, zone_roles) -> pd.DataFrame:
     area = facts["area_m2"].to_numpy()
     if "lu_farmland_m2" in facts:
         pf = facts["permanent_farmland_m2"] if "permanent_farmland_m2" in facts else 0.0
@@ -109,7 +123,7 @@ def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
             farmland_or_pf_m2=facts["lu_farmland_m2"] + pf - facts["lu_farmland_pf_m2"]
         )
     names = (
-        [f"{r}_m2" for r in ZONE_ROLES]
+        [f"{r}_m2" for r in zone_roles]
         + [f"lu_{g}_m2" for g in LANDUSE_GROUPS]
         + ["cover_m2", "remainder_m2"]
     )
@@ -121,9 +135,8 @@ def _fractions(facts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([facts, pd.DataFrame(extra, index=facts.index)], axis=1)
 
 
-def _complete(facts: pd.DataFrame) -> pd.DataFrame:
+def _complete(facts: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """Add every schema column that is missing (null), in schema order."""
-    schema = fact_schema()
     n = len(facts)
     extra = {}
     for col, kind in schema.items():

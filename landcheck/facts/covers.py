@@ -23,12 +23,15 @@ def dated_pieces(work, ref, after, date_ok, m):
     return pi, ri, pieces, date_ok(pi, ri)
 
 
-def cover_facts(work, patches, category, layers, unions, built, farm_pieces, facts, m, tolerance_m):
+def cover_facts(
+    work, patches, category, layers, unions, shares, built, farm_pieces, facts, m, tolerance_m
+):
     """Legal cover, the parts excluded from the remainder, and the remainder itself.
 
     remainder = patch − cover − later approvals − existing construction land, with parts
     thinner than ``tolerance_m`` removed. ``cut_m`` is the length of the line between the
-    remainder and the rest of the patch.
+    remainder and the rest of the patch. ``shares``: (zone role, column) of the remainder
+    shares measured on the zones' unions (see :func:`remainder_on`).
 
     The remainder is cut with the features themselves (approvals, construction parcels),
     not with their pieces inside the patch: a piece's edges along the patch outline are the
@@ -81,7 +84,8 @@ def cover_facts(work, patches, category, layers, unions, built, farm_pieces, fac
     )
     cols["remainder_m2"] = m.area(remainder)
     cols["cut_m"] = cut_length(work, remainder)
-    remainder_on(remainder, cols["remainder_m2"].to_numpy(), unions, farm_pieces, facts, cols, m)
+    remainder_on(remainder, cols["remainder_m2"].to_numpy(), unions, shares, farm_pieces, facts,
+                 cols, m)
     return cover, remainder, uncovered, cols
 
 

@@ -128,8 +128,9 @@ def cut_remainder(work, cut_pi, cutters, tolerance_m) -> tuple[np.ndarray, np.nd
     return rem, raw
 
 
-def remainder_on(remainder, rem_area, unions, farm_pieces, facts, cols, m) -> None:
-    """The remainder on permanent farmland, the red line and farmland.
+def remainder_on(remainder, rem_area, unions, shares, farm_pieces, facts, cols, m) -> None:
+    """The remainder on each zone of ``shares`` — (role, column) pairs, such as
+    (``permanent_farmland``, ``remainder_pf_m2``) — and on farmland.
 
     An uncut patch (its remainder is the patch) takes the patch's own figures; a union that
     is the whole patch holds the whole remainder. Only cut remainders are intersected: with
@@ -140,10 +141,7 @@ def remainder_on(remainder, rem_area, unions, farm_pieces, facts, cols, m) -> No
     has = ~shapely.is_missing(remainder)
     uncut = m.whole(remainder)
     cut = has & ~uncut
-    for role, col in (
-        ("permanent_farmland", "remainder_pf_m2"),
-        ("eco_redline", "remainder_redline_m2"),
-    ):
+    for role, col in shares:
         if role not in unions:
             continue
         u = unions[role]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from landcheck.roles import BUILTIN, FOREST_CLASSES, PLANTING_CODES, RoleSet
 from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = [
@@ -17,38 +18,21 @@ __all__ = [
 ]
 
 
-#: Roles measured as plain zones: area, fraction, ids, count.
-ZONE_ROLES = (
-    "permanent_farmland",
-    "eco_redline",
-    "town_boundary",
-    "village_zone",
-    "general_ag_zone",
-    "forest",
-    "geohazard",
-    "minerals",
-    "buildings",
-)
+#: Roles measured as plain zones: area, fraction, ids, count (declared in :mod:`landcheck.roles`).
+ZONE_ROLES = BUILTIN.zone_roles
 
 
 #: Roles that can make (part of) a patch legal.
-COVER_ROLES = ("approvals", "facility_ag", "temporary_land")
+COVER_ROLES = tuple(n for n, r in BUILTIN.items() if r.kind == "cover")
 
 
 #: Facility kinds that do not cover permanent farmland (DOMAIN §6).
 FACILITY_NOT_ON_PF = ("livestock", "aquaculture")
 
 
-PLANTING_CODES = ("LS", "FLS", "LYFL", "LLJZ", "XG", "WG")
-
-
-#: Canonical forest classes (map raw values with the layer's ``values`` table); others → other.
-FOREST_CLASSES = ("public_welfare_national", "public_welfare_provincial", "commercial", "other")
-
-
 #: Zone roles whose per-patch union is used as geometry after the zone facts (farmland on
 #: permanent farmland, facility cover, the remainder's shares); the others need areas only.
-UNION_ROLES = ("permanent_farmland", "eco_redline")
+UNION_ROLES = BUILTIN.union_roles
 
 
 FACT_DOCS: dict[str, str] = {
@@ -100,17 +84,16 @@ FACT_DOCS: dict[str, str] = {
     "cover_frac": "cover_m2 / area_m2",
     "remainder_m2": "patch minus legal cover, slivers removed, m²",
     "remainder_frac": "remainder_m2 / area_m2",
-    "remainder_pf_m2": "remainder on permanent farmland, m²",
-    "remainder_farmland_m2": "remainder on farmland (land-use group farmland), m²",
-    "remainder_redline_m2": "remainder on the ecological red line, m²",
+    **{s.remainder: f"remainder {s.label_en}, m²" for s in BUILTIN.shares},
 }
 
 
-def fact_schema() -> dict[str, str]:
+def fact_schema(roles: RoleSet | None = None) -> dict[str, str]:
     """Every fact column :func:`compute_facts` produces, with its type for the rule checker
     (``number``, ``text``, ``date``, ``bool`` or ``list``). It does not depend on the data, so a
     rule pack can be checked before anything is read; facts of roles that are not configured
-    are null (and rules on them cannot fire)."""
+    are null (and rules on them cannot fire). The facts of ``roles``' custom roles come after
+    the built-in ones."""
     schema = {
         c: "text"
         for c in (
@@ -165,9 +148,7 @@ def fact_schema() -> dict[str, str]:
                 "remainder_m2",
                 "remainder_frac",
                 "cut_m",
-                "remainder_pf_m2",
-                "remainder_farmland_m2",
-                "remainder_redline_m2",
+                *(s.remainder for s in BUILTIN.shares),
             )
         }
     )
@@ -182,14 +163,16 @@ def fact_schema() -> dict[str, str]:
         if clash:
             raise RuntimeError(f"patch fact provider {provider.name} redefines {sorted(clash)}")
         schema.update(provider.schema)
+    if roles is not None:
+        schema.update(roles.custom_schema())
     return schema
 
 
-def fact_docs() -> dict[str, str]:
+def fact_docs(roles: RoleSet | None = None) -> dict[str, str]:
     """What every column of :func:`fact_schema` means: :data:`FACT_DOCS` with its
     ``<role>``, ``<group>``, ``<code>`` and ``<class>`` entries written out for every zone
-    role, land-use group, planting code and forest class, and the docs of the registered
-    patch fact providers."""
+    role, land-use group, planting code and forest class, the docs of the registered patch
+    fact providers, and those of ``roles``' custom roles."""
     out: dict[str, str] = {}
     fills = {
         "<role>": ZONE_ROLES,
@@ -209,4 +192,6 @@ def fact_docs() -> dict[str, str]:
     load_builtin_checks()
     for provider in PATCH_FACT_PROVIDERS:
         out.update(provider.docs)
+    if roles is not None:
+        out.update(roles.custom_docs())
     return out

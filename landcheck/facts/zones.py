@@ -6,19 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landcheck.facts.schema import FOREST_CLASSES, UNION_ROLES
 from landcheck.geometry.pairs import feature_ids, hits, lists_by, several, union_area, union_by
 from landcheck.geometry.parts import polygonal
+from landcheck.roles import FOREST_CLASSES
 
 __all__ = ["class_facts", "zone_facts"]
 
 
-def zone_facts(work, ref, role, m):
+def zone_facts(work, ref, role, m, union=False):
     """Area of the union of the role's features in each patch, features hit and their ids;
-    the union itself for :data:`UNION_ROLES` (None elsewhere: not needed)."""
+    with ``union`` the union itself (a role of :attr:`RoleSet.union_roles`), else None."""
     n = len(work)
     ref_geoms = np.asarray(ref.geometry.values, dtype=object)
-    area_only = role not in UNION_ROLES
+    area_only = not union
     pi, ri, pieces, area = hits(
         work, ref_geoms, m, pieces_of=several if area_only else None, measure=area_only
     )

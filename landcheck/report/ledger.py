@@ -10,22 +10,34 @@ import pandas as pd
 from landcheck.area import m2_to_mu
 from landcheck.io.atomic import atomic_file
 from landcheck.report.tables import VERDICT_ZH, rule_summary, township_summary, verdict_summary
+from landcheck.roles import BUILTIN
 
-__all__ = ["LEDGER_COLUMNS", "write_ledger", "write_summary_ledger"]
+__all__ = ["LEDGER_COLUMNS", "ledger_columns", "write_ledger", "write_summary_ledger"]
 
-#: Ledger columns: (source column, Chinese header). Areas are shown in 亩 with 2 decimals.
-LEDGER_COLUMNS = (
+_HEAD = (
     ("id", "监测编号 (id)"), ("township", "乡镇代码 (township)"),
     ("township_name", "乡镇名称 (township name)"), ("type", "图斑类型 (type)"),
     ("before", "前时相 (before)"), ("after", "后时相 (after)"), ("verdict", "判定结果 (verdict)"),
     ("area_m2", "图斑面积/亩 (area, mu)"), ("legal_m2", "合法面积/亩 (legal, mu)"),
     ("illegal_m2", "违法面积/亩 (illegal, mu)"),
-    ("illegal_pf_m2", "违法占永久基本农田/亩 (illegal on permanent farmland, mu)"),
-    ("illegal_farmland_m2", "违法占耕地/亩 (illegal on farmland, mu)"),
-    ("illegal_redline_m2", "违法占生态保护红线/亩 (illegal in red line, mu)"),
+)
+_TAIL = (
     ("rules", "触发规则 (rules)"), ("reasons_zh", "判定理由"), ("reasons_en", "reasons"),
     ("approval_ids", "批准文号 (approvals)"), ("due_date", "整改期限 (due date)"),
 )
+
+
+def ledger_columns(roles=None) -> tuple[tuple[str, str], ...]:
+    """Ledger columns (source column, Chinese header) for a run's roles: the illegal area on
+    each remainder share (:attr:`landcheck.roles.RoleSet.shares`, custom ones after the
+    built-in) between the areas and the reasons."""
+    shares = tuple((s.illegal, s.header) for s in (roles or BUILTIN).shares)
+    return _HEAD + shares + _TAIL
+
+
+#: Ledger columns of the built-in roles: (source column, Chinese header). Areas are shown in
+#: 亩 with 2 decimals.
+LEDGER_COLUMNS = ledger_columns()
 _SUMMARY_HEADERS = {
     "verdict": "判定结果 (verdict)", "verdict_zh": "判定结果", "patches": "图斑数 (patches)",
     "rule": "规则 (rule)", "reason_zh": "规则说明", "township": "乡镇代码 (township)",
@@ -33,26 +45,25 @@ _SUMMARY_HEADERS = {
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 
 
-def _mu_label(col: str) -> str:
+def _mu_label(col: str, roles=None) -> str:
     names = {"area": "面积", "legal": "合法面积", "illegal": "违法面积",
-             "illegal_pf": "违法占永久基本农田", "illegal_farmland": "违法占耕地",
-             "illegal_redline": "违法占生态保护红线"}
+             **{s.illegal[:-3]: f"违法占{s.label_zh}" for s in (roles or BUILTIN).shares}}
     base = col[:-3]
     return f"{names.get(base, base)}/亩 ({base}, mu)"
 
 
-def _present(summary: pd.DataFrame) -> pd.DataFrame:
+def _present(summary: pd.DataFrame, roles=None) -> pd.DataFrame:
     """Keep 亩 columns (drop m²), Chinese headers."""
     keep = [c for c in summary.columns if not c.endswith("_m2")]
     out = summary[keep].copy()
-    out.columns = [_mu_label(c[:-3] + "_m2") if c.endswith("_mu") else
+    out.columns = [_mu_label(c[:-3] + "_m2", roles) if c.endswith("_mu") else
                    _SUMMARY_HEADERS.get(c, c) for c in keep]
     return out
 
 
-def _patch_sheet(df: pd.DataFrame) -> pd.DataFrame:
+def _patch_sheet(df: pd.DataFrame, roles=None) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
-    for col, header in LEDGER_COLUMNS:
+    for col, header in ledger_columns(roles):
         if col not in df.columns:
             continue
         v = df[col]
@@ -80,14 +91,16 @@ def _sheet_name(name: str, used: set[str]) -> str:
 def write_ledger(result, path, *, overwrite: bool = False):
     """Write the ledger workbook atomically; return the path."""
     verdicts = pd.DataFrame(result.verdicts.drop(columns=result.verdicts.geometry.name))
+    roles = getattr(result, "roles", None)
     with atomic_file(path, overwrite=overwrite) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            _write_summary(xw, verdicts, result)
+            _write_summary(xw, verdicts, result, roles)
             used = {"汇总 Summary"}
             key = _township_key(verdicts)
             groups = verdicts.groupby(key, sort=True) if key is not None else [("全部", verdicts)]
             for town, df in groups:
-                _patch_sheet(df).to_excel(xw, sheet_name=_sheet_name(town, used), index=False)
+                _patch_sheet(df, roles).to_excel(xw, sheet_name=_sheet_name(town, used),
+                                                 index=False)
     return path
 
 
@@ -100,22 +113,24 @@ def _township_key(verdicts):
     return key.str.strip()
 
 
-def _write_summary(xw, verdicts, result) -> None:
-    _write_summary_tables(xw, result.pack, result.provenance, verdict_summary(verdicts),
-                          rule_summary(verdicts, result.pack), township_summary(verdicts))
+def _write_summary(xw, verdicts, result, roles) -> None:
+    _write_summary_tables(xw, result.pack, result.provenance, verdict_summary(verdicts, roles),
+                          rule_summary(verdicts, result.pack), township_summary(verdicts, roles),
+                          roles)
 
 
 def write_summary_ledger(path, *, pack, provenance, by_verdict, by_rule, by_township,
-                         overwrite: bool = False):
+                         overwrite: bool = False, roles=None):
     """The ledger's summary sheet alone, from finished summary tables (a streamed province
     run has too many patches for per-township patch sheets); written atomically."""
     with atomic_file(path, overwrite=overwrite) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township)
+            _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township, roles)
     return path
 
 
-def _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township) -> None:
+def _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township,
+                          roles=None) -> None:
     sheet = "汇总 Summary"
     row = 0
     head = pd.DataFrame({"项目 (item)": ["规则包 (rule pack)", "参考日期 (reference date)",
@@ -124,9 +139,9 @@ def _write_summary_tables(xw, pack, provenance, by_verdict, by_rule, by_township
                                        provenance["reference_date"],
                                        provenance["working_crs"]]})
     for title, table in (("说明 About", head),
-                         ("按判定结果 By verdict", _present(by_verdict)),
-                         ("按规则 By rule", _present(by_rule)),
-                         ("按乡镇 By township", _present(by_township))):
+                         ("按判定结果 By verdict", _present(by_verdict, roles)),
+                         ("按规则 By rule", _present(by_rule, roles)),
+                         ("按乡镇 By township", _present(by_township, roles))):
         pd.DataFrame({title: []}).to_excel(xw, sheet_name=sheet, startrow=row, index=False)
         table.to_excel(xw, sheet_name=sheet, startrow=row + 1, index=False)
         row += len(table) + 4

@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from landcheck.area import m2_to_mu
+from landcheck.roles import BUILTIN
 
 __all__ = [
     "VERDICT_ZH",
@@ -23,8 +24,14 @@ __all__ = [
 
 VERDICT_ZH = {"illegal": "违法", "needs_review": "待核实", "legal": "合法", "other": "其他"}
 _ORDER = list(VERDICT_ZH)
-_AREAS = ("area_m2", "legal_m2", "illegal_m2", "illegal_pf_m2", "illegal_farmland_m2",
-          "illegal_redline_m2")
+
+
+
+def _areas(roles, *, legal: bool = True) -> list[str]:
+    """Area columns of the summaries: the patch, legal and illegal areas, then the illegal
+    area on each remainder share of the roles (built-in first, then custom)."""
+    head = ["area_m2", "legal_m2", "illegal_m2"] if legal else ["area_m2", "illegal_m2"]
+    return head + [s.illegal for s in (roles or BUILTIN).shares]
 
 
 def _with_mu(df: pd.DataFrame) -> pd.DataFrame:
@@ -33,15 +40,16 @@ def _with_mu(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def verdict_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Count and areas per verdict, in the order illegal, needs_review, legal, other, total."""
-    return finish_verdict_summary(verdict_sums(verdicts))
+def verdict_summary(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
+    """Count and areas per verdict, in the order illegal, needs_review, legal, other, total
+    (``roles``: the run's :class:`~landcheck.roles.RoleSet`, for its remainder shares)."""
+    return finish_verdict_summary(verdict_sums(verdicts, roles))
 
 
-def verdict_sums(verdicts: pd.DataFrame) -> pd.DataFrame:
+def verdict_sums(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
     """Additive part of :func:`verdict_summary`: patches and m² per verdict (sum over chunks,
     then :func:`finish_verdict_summary`)."""
-    g = verdicts.groupby("verdict")[list(_AREAS)].sum().reindex(_ORDER, fill_value=0.0)
+    g = verdicts.groupby("verdict")[_areas(roles)].sum().reindex(_ORDER, fill_value=0.0)
     g.insert(0, "patches", verdicts["verdict"].value_counts().reindex(_ORDER, fill_value=0))
     return g
 
@@ -79,12 +87,12 @@ def finish_rule_summary(sums: pd.DataFrame, pack) -> pd.DataFrame:
     return _with_mu(pd.DataFrame(rows))
 
 
-def township_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
+def township_summary(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
     """Per township: patches and areas by verdict."""
-    return finish_township_summary(township_sums(verdicts))
+    return finish_township_summary(township_sums(verdicts, roles))
 
 
-def township_sums(verdicts: pd.DataFrame) -> pd.DataFrame:
+def township_sums(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
     """Additive part of :func:`township_summary` (indexed by township; concatenate chunks and
     pass them to :func:`finish_township_summary`)."""
     key = verdicts["township"].fillna("(未填)") if "township" in verdicts else "(未填)"
@@ -92,8 +100,7 @@ def township_sums(verdicts: pd.DataFrame) -> pd.DataFrame:
     counts = df.pivot_table(index="_t", columns="verdict", values="area_m2", aggfunc="size",
                             fill_value=0).reindex(columns=_ORDER, fill_value=0)
     counts.columns = [f"{c}_patches" for c in counts.columns]
-    areas = df.groupby("_t")[["area_m2", "illegal_m2", "illegal_pf_m2",
-                              "illegal_farmland_m2"]].sum()
+    areas = df.groupby("_t")[_areas(roles, legal=False)].sum()
     return pd.concat([counts, areas], axis=1)
 
 
