@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from landcheck.roles import BUILTIN, FOREST_CLASSES, PLANTING_CODES, RoleSet
 from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = [
     "COVER_ROLES",
     "FACILITY_NOT_ON_PF",
+    "FACT_COLUMNS",
     "FACT_DOCS",
     "FOREST_CLASSES",
     "PLANTING_CODES",
     "UNION_ROLES",
     "ZONE_ROLES",
+    "FactColumn",
+    "builtin_columns",
     "fact_docs",
     "fact_schema",
 ]
@@ -35,57 +40,123 @@ FACILITY_NOT_ON_PF = ("livestock", "aquaculture")
 UNION_ROLES = BUILTIN.union_roles
 
 
-FACT_DOCS: dict[str, str] = {
-    "id": "the patch's clue id (监测编号, e.g. JCBH), as text",
-    "township": "township code of the patch (XZQDM), as text",
-    "type": "patch type code (TBLX), as the bureau gives it",
-    "class": "land-use code the patch file carries (DLBM), as text",
-    "approval": "approval number the patch file carries (PZWH), as text",
-    "level": "issuing level (XFJB) after the config's value mapping (ministry, province, city)",
-    "note": "the patch file's remark field, as text",
-    "before": "date of the before-image (前时相)",
-    "after": "date of the after-image (后时相)",
-    "issued": "date the patch was issued (下发日期)",
-    "reported_area_m2": "the area the patch file reports (JCMJ), m², as given",
-    "area_m2": "official (ellipsoidal) area of the patch, m²",
-    "geom_ok": "patch geometry is a valid, non-empty polygon",
-    "geom_problem": "why the geometry cannot be judged (empty/invalid/not polygonal), else null",
-    "type_category": "category of the patch type code (patch_types.csv); 'unknown' if not listed",
-    "type_name": "Chinese name of the patch type (patch_types.csv), for reasons",
-    "width_m": "strip width of the patch (equivalent-rectangle width from area and perimeter), m",
-    "<role>_m2": "area of the union of the role's features inside the patch, m²",
-    "<role>_frac": "<role>_m2 / area_m2",
-    "<role>_n": "number of the role's features hit",
-    "<role>_ids": "ids of the role's features hit (list)",
-    "lu_<group>_m2": "area of the patch on land-use parcels of that group, m²",
-    "lu_<group>_frac": "lu_<group>_m2 / area_m2",
-    "lu_k_m2": "area on 'K' (adjustable) land-use codes, m²",
-    "lu_classes": "land-use codes hit (list)",
-    "planting_<code>_m2": "area on farmland with planting attribute <code> (LS, FLS …), m²",
-    "forest_<class>_m2": "area on forest of that class, m²",
-    "approved_m2": "area covered by approvals dated no later than the after-date, m²",
-    "approval_ids": "ids of the approvals dated no later than the after-date that the patch meets",
-    "approval_late_ids": "ids of the approvals dated after the after-date (先建后批)",
-    "facility_ids": "ids of the facility-agriculture filings that count as cover",
-    "temporary_ids": "ids of the temporary-land approvals in force at the after-date",
-    "approved_late_m2": "area covered only by approvals dated after the after-date (先建后批), m²",
-    "facility_m2": "area covered by facility-agriculture filings that count as cover, m²",
-    "facility_on_pf_m2": "livestock/aquaculture facility area on permanent farmland (no cover)",
-    "temporary_m2": "area covered by temporary-land approvals in force at the after-date",
-    "temporary_use_bad_m2": "area inside temporary land in force whose approved use differs",
-    "temporary_expired_m2": "area covered only by temporary approvals expired at the after-date",
-    "lu_farmland_pf_m2": "farmland (land-use group) on permanent farmland, m²",
-    "general_farmland_m2": "farmland not on permanent farmland, m²",
-    "farmland_or_pf_m2": "area on farmland or permanent farmland (union), m²",
-    "planting_FLS_pf_m2": "non-grain (FLS) farmland on permanent farmland, m²",
-    "built_m2": "area on land that is already construction land in the land-use layer, m²",
-    "cut_m": "length of the line between the remainder and the rest of the patch, m",
-    "cover_m2": "union of all legal cover, m²",
-    "cover_frac": "cover_m2 / area_m2",
-    "remainder_m2": "patch minus legal cover, slivers removed, m²",
-    "remainder_frac": "remainder_m2 / area_m2",
-    **{s.remainder: f"remainder {s.label_en}, m²" for s in BUILTIN.shares},
-}
+@dataclass(frozen=True)
+class FactColumn:
+    """One fact column: its name (a template such as ``<role>_m2`` is written out for every
+    value of its holder), its type for the rule checker (``number``, ``text``, ``date``,
+    ``bool``, ``list``), its unit and what it means."""
+
+    name: str
+    dtype: str
+    unit: str
+    doc: str
+
+
+def _c(name, dtype, doc, unit=None) -> FactColumn:
+    if unit is None:
+        unit = "m²" if name.endswith("_m2") else "m" if name.endswith("_m") else ""
+    return FactColumn(name, dtype, unit, doc)
+
+
+#: The built-in fact columns in schema order (templates included); :data:`FACT_DOCS`,
+#: :func:`fact_schema` and :func:`fact_docs` derive from it.
+FACT_COLUMNS: tuple[FactColumn, ...] = (
+    _c("id", "text", "the patch's clue id (监测编号, e.g. JCBH), as text"),
+    _c("township", "text", "township code of the patch (XZQDM), as text"),
+    _c("type", "text", "patch type code (TBLX), as the bureau gives it"),
+    _c("class", "text", "land-use code the patch file carries (DLBM), as text"),
+    _c("approval", "text", "approval number the patch file carries (PZWH), as text"),
+    _c("level", "text",
+       "issuing level (XFJB) after the config's value mapping (ministry, province, city)"),
+    _c("note", "text", "the patch file's remark field, as text"),
+    _c("type_category", "text",
+       "category of the patch type code (patch_types.csv); 'unknown' if not listed"),
+    _c("type_name", "text", "Chinese name of the patch type (patch_types.csv), for reasons"),
+    _c("geom_problem", "text",
+       "why the geometry cannot be judged (empty/invalid/not polygonal), else null"),
+    _c("before", "date", "date of the before-image (前时相)"),
+    _c("after", "date", "date of the after-image (后时相)"),
+    _c("issued", "date", "date the patch was issued (下发日期)"),
+    _c("geom_ok", "bool", "patch geometry is a valid, non-empty polygon"),
+    _c("area_m2", "number", "official (ellipsoidal) area of the patch, m²"),
+    _c("reported_area_m2", "number", "the area the patch file reports (JCMJ), m², as given"),
+    _c("width_m", "number",
+       "strip width of the patch (equivalent-rectangle width from area and perimeter), m"),
+    _c("<role>_m2", "number", "area of the union of the role's features inside the patch, m²"),
+    _c("<role>_frac", "number", "<role>_m2 / area_m2", ""),
+    _c("<role>_n", "number", "number of the role's features hit", ""),
+    _c("<role>_ids", "list", "ids of the role's features hit (list)"),
+    _c("forest_<class>_m2", "number", "area on forest of that class, m²"),
+    _c("lu_<group>_m2", "number", "area of the patch on land-use parcels of that group, m²"),
+    _c("lu_<group>_frac", "number", "lu_<group>_m2 / area_m2", ""),
+    _c("lu_k_m2", "number", "area on 'K' (adjustable) land-use codes, m²"),
+    _c("lu_classes", "list", "land-use codes hit (list)"),
+    _c("planting_<code>_m2", "number",
+       "area on farmland with planting attribute <code> (LS, FLS …), m²"),
+    _c("lu_farmland_pf_m2", "number", "farmland (land-use group) on permanent farmland, m²"),
+    _c("planting_FLS_pf_m2", "number", "non-grain (FLS) farmland on permanent farmland, m²"),
+    _c("general_farmland_m2", "number", "farmland not on permanent farmland, m²"),
+    _c("farmland_or_pf_m2", "number", "area on farmland or permanent farmland (union), m²"),
+    _c("approved_m2", "number",
+       "area covered by approvals dated no later than the after-date, m²"),
+    _c("approved_late_m2", "number",
+       "area covered only by approvals dated after the after-date (先建后批), m²"),
+    _c("facility_m2", "number",
+       "area covered by facility-agriculture filings that count as cover, m²"),
+    _c("facility_on_pf_m2", "number",
+       "livestock/aquaculture facility area on permanent farmland (no cover)"),
+    _c("temporary_m2", "number",
+       "area covered by temporary-land approvals in force at the after-date"),
+    _c("temporary_use_bad_m2", "number",
+       "area inside temporary land in force whose approved use differs"),
+    _c("temporary_expired_m2", "number",
+       "area covered only by temporary approvals expired at the after-date"),
+    _c("cover_m2", "number", "union of all legal cover, m²"),
+    _c("cover_frac", "number", "cover_m2 / area_m2", ""),
+    _c("built_m2", "number",
+       "area on land that is already construction land in the land-use layer, m²"),
+    _c("remainder_m2", "number", "patch minus legal cover, slivers removed, m²"),
+    _c("remainder_frac", "number", "remainder_m2 / area_m2", ""),
+    _c("cut_m", "number", "length of the line between the remainder and the rest of the patch, m"),
+    *(_c(s.remainder, "number", f"remainder {s.label_en}, m²") for s in BUILTIN.shares),
+    _c("approval_ids", "list",
+       "ids of the approvals dated no later than the after-date that the patch meets"),
+    _c("approval_late_ids", "list", "ids of the approvals dated after the after-date (先建后批)"),
+    _c("facility_ids", "list", "ids of the facility-agriculture filings that count as cover"),
+    _c("temporary_ids", "list", "ids of the temporary-land approvals in force at the after-date"),
+)
+
+#: What each built-in fact column means (``<role>``, ``<group>``, ``<code>`` and ``<class>``
+#: stand for every zone role, land-use group, planting code and forest class).
+FACT_DOCS: dict[str, str] = {c.name: c.doc for c in FACT_COLUMNS}
+
+
+def _fills() -> dict[str, tuple[str, ...]]:
+    return {"<role>": ZONE_ROLES, "<group>": LANDUSE_GROUPS, "<code>": PLANTING_CODES,
+            "<class>": FOREST_CLASSES}
+
+
+def builtin_columns() -> list[FactColumn]:
+    """:data:`FACT_COLUMNS` written out, in schema order: consecutive templates with the same
+    holder are written out together per value (``a_m2, a_frac, a_n, a_ids, b_m2 …``)."""
+    fills = _fills()
+    out: list[FactColumn] = []
+    i = 0
+    while i < len(FACT_COLUMNS):
+        col = FACT_COLUMNS[i]
+        holder = next((h for h in fills if h in col.name), None)
+        if holder is None:
+            out.append(col)
+            i += 1
+            continue
+        j = i
+        while j < len(FACT_COLUMNS) and holder in FACT_COLUMNS[j].name:
+            j += 1
+        for value in fills[holder]:
+            out += [FactColumn(t.name.replace(holder, value), t.dtype, t.unit,
+                               t.doc.replace(holder, value)) for t in FACT_COLUMNS[i:j]]
+        i = j
+    return out
 
 
 def fact_schema(roles: RoleSet | None = None) -> dict[str, str]:
@@ -94,67 +165,7 @@ def fact_schema(roles: RoleSet | None = None) -> dict[str, str]:
     rule pack can be checked before anything is read; facts of roles that are not configured
     are null (and rules on them cannot fire). The facts of ``roles``' custom roles come after
     the built-in ones."""
-    schema = {
-        c: "text"
-        for c in (
-            "id",
-            "township",
-            "type",
-            "class",
-            "approval",
-            "level",
-            "note",
-            "type_category",
-            "type_name",
-            "geom_problem",
-        )
-    }
-    schema.update({c: "date" for c in ("before", "after", "issued")})
-    schema.update(
-        {"geom_ok": "bool", "area_m2": "number", "reported_area_m2": "number", "width_m": "number"}
-    )
-    for role in ZONE_ROLES:
-        schema.update(
-            {
-                f"{role}_m2": "number",
-                f"{role}_frac": "number",
-                f"{role}_n": "number",
-                f"{role}_ids": "list",
-            }
-        )
-    schema.update({f"forest_{c}_m2": "number" for c in FOREST_CLASSES})
-    for g in LANDUSE_GROUPS:
-        schema.update({f"lu_{g}_m2": "number", f"lu_{g}_frac": "number"})
-    schema.update({"lu_k_m2": "number", "lu_classes": "list"})
-    schema.update({f"planting_{c}_m2": "number" for c in PLANTING_CODES})
-    schema.update(
-        {
-            c: "number"
-            for c in (
-                "lu_farmland_pf_m2",
-                "planting_FLS_pf_m2",
-                "general_farmland_m2",
-                "farmland_or_pf_m2",
-                "approved_m2",
-                "approved_late_m2",
-                "facility_m2",
-                "facility_on_pf_m2",
-                "temporary_m2",
-                "temporary_use_bad_m2",
-                "temporary_expired_m2",
-                "cover_m2",
-                "cover_frac",
-                "built_m2",
-                "remainder_m2",
-                "remainder_frac",
-                "cut_m",
-                *(s.remainder for s in BUILTIN.shares),
-            )
-        }
-    )
-    schema.update(
-        {c: "list" for c in ("approval_ids", "approval_late_ids", "facility_ids", "temporary_ids")}
-    )
+    schema = {c.name: c.dtype for c in builtin_columns()}
     from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
 
     load_builtin_checks()
@@ -169,24 +180,10 @@ def fact_schema(roles: RoleSet | None = None) -> dict[str, str]:
 
 
 def fact_docs(roles: RoleSet | None = None) -> dict[str, str]:
-    """What every column of :func:`fact_schema` means: :data:`FACT_DOCS` with its
-    ``<role>``, ``<group>``, ``<code>`` and ``<class>`` entries written out for every zone
-    role, land-use group, planting code and forest class, the docs of the registered patch
-    fact providers, and those of ``roles``' custom roles."""
-    out: dict[str, str] = {}
-    fills = {
-        "<role>": ZONE_ROLES,
-        "<group>": LANDUSE_GROUPS,
-        "<code>": PLANTING_CODES,
-        "<class>": FOREST_CLASSES,
-    }
-    for key, doc in FACT_DOCS.items():
-        holder = next((h for h in fills if h in key), None)
-        if holder is None:
-            out[key] = doc
-            continue
-        for value in fills[holder]:
-            out[key.replace(holder, value)] = doc.replace(holder, value)
+    """What every column of :func:`fact_schema` means: :data:`FACT_COLUMNS` written out for
+    every zone role, land-use group, planting code and forest class, the docs of the
+    registered patch fact providers, and those of ``roles``' custom roles."""
+    out = {c.name: c.doc for c in builtin_columns()}
     from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
 
     load_builtin_checks()
