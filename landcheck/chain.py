@@ -27,7 +27,7 @@ import shapely
 
 from landcheck._version import __version__
 from landcheck.area import official_area
-from landcheck.engine import facts_in_chunks
+from landcheck.engine import ENGINES
 from landcheck.errors import InputError
 from landcheck.provenance import source_info
 from landcheck.roles import BUILTIN, RoleSet
@@ -174,11 +174,13 @@ def to_working(gdf, crs, role, helmert):
 
 def check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition="tiles") -> None:
     """Engine options are checked before anything is read."""
-    if engine not in ("local", "dask"):
-        raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")
-    if engine == "local" and (
-        scheduler is not None or shared_dir is not None or partition != "tiles"
-    ):
+    if engine not in ENGINES:
+        names = " or ".join(repr(e) for e in ENGINES)
+        raise ValueError(f"engine must be {names}, got {engine!r}")
+    given = {"scheduler": scheduler, "shared_dir": shared_dir, "partition": partition}
+    stray = [k for k, v in given.items()
+             if k not in ENGINES[engine].options and v is not None and v != "tiles"]
+    if stray:
         raise TypeError("scheduler, shared_dir and partition apply to engine='dask' only")
     if partition not in ("tiles", "township"):
         raise ValueError(f"partition must be 'tiles' or 'township', got {partition!r}")
@@ -203,18 +205,17 @@ def run_facts(
     progress,
     roles=None,
 ):
-    """The facts of every patch on the chosen engine (:func:`landcheck.engine.facts_in_chunks`
-    or :func:`landcheck.backends.dask.facts_on_dask`, which give identical facts)."""
-    common = {"crs": crs, "tolerance_m": tol, "params": params, "chunk_size": chunk_size,
-              "progress": progress, "roles": roles}
-    if engine == "local":
-        return facts_in_chunks(patches, ref, threads=threads, **common)
-    if engine == "dask":
-        from landcheck.backends.dask import facts_on_dask
-
-        return facts_on_dask(patches, ref, scheduler=scheduler, shared_dir=shared_dir,
-                             partition=partition, **common)
-    raise ValueError(f"engine must be 'local' or 'dask', got {engine!r}")  # check_engine
+    """The facts of every patch on the chosen engine of :data:`landcheck.engine.ENGINES`
+    (``local``: :func:`landcheck.engine.facts_in_chunks`; ``dask``:
+    :func:`landcheck.backends.dask.facts_on_dask`), which give identical facts."""
+    spec = ENGINES.get(engine)
+    if spec is None:  # check_engine says so first
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    given = {"threads": threads, "scheduler": scheduler, "shared_dir": shared_dir,
+             "partition": partition}
+    return spec.run(patches, ref, crs=crs, tolerance_m=tol, params=params,
+                    chunk_size=chunk_size, progress=progress, roles=roles,
+                    **{k: given[k] for k in spec.options})
 
 
 def family_params(pack) -> dict:

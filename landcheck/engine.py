@@ -17,8 +17,9 @@ are held once.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,8 @@ import shapely
 
 from landcheck.facts import OverlayResult, compute_facts
 
-__all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "LayerIndex", "chunk_margin", "default_threads",
-           "facts_in_chunks"]
+__all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "ENGINES", "Engine", "LayerIndex", "chunk_margin",
+           "default_threads", "facts_in_chunks"]
 
 DEFAULT_CHUNK = 20_000
 #: A chunk gets the reference features within this distance of its patches' bounding box.
@@ -167,3 +168,29 @@ def merge_results(results, chunks, n) -> OverlayResult:
         for r in results])[back]
     return OverlayResult(facts=facts, cover=cover, remainder=remainder,
                          schema=results[0].schema, parts=parts, uncovered=uncovered)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A facts engine: ``run(patches, layers, *, crs, tolerance_m, params, chunk_size,
+    progress, roles, **options)`` returns the :class:`~landcheck.facts.OverlayResult` of all
+    patches, identical whatever the engine; ``options`` are the keyword options only this
+    engine takes (with the value meaning "not given")."""
+
+    name: str
+    run: Callable[..., OverlayResult]
+    options: Mapping[str, object]
+
+
+def _run_dask(patches, layers, **kw) -> OverlayResult:
+    from landcheck.backends.dask import facts_on_dask
+
+    return facts_on_dask(patches, layers, **kw)
+
+
+#: The engines :func:`landcheck.screen` can run on, by name.
+ENGINES: dict[str, Engine] = {
+    "local": Engine("local", facts_in_chunks, {"threads": None}),
+    "dask": Engine("dask", _run_dask,
+                   {"scheduler": None, "shared_dir": None, "partition": "tiles"}),
+}
