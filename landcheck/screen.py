@@ -204,12 +204,12 @@ class ScreenResult:
 
     def to_gpkg(self, path, *, overwrite: bool = False) -> Path:
         """Write layers ``verdicts``, ``fragments`` and ``metadata`` into one GeoPackage."""
-        from landcheck.report.gpkg import write_result_gpkg
+        from landcheck.report import WRITERS
 
-        return write_result_gpkg(self, path, overwrite=overwrite)
+        return WRITERS["gpkg"].write(self, path, overwrite=overwrite)
 
     def to_xlsx(self, path, *, overwrite: bool = False) -> Path:
         """Write the Excel ledger (summary sheet + one sheet per township)."""
-        from landcheck.report.ledger import write_ledger
+        from landcheck.report import WRITERS
 
-        return write_ledger(self, path, overwrite=overwrite)
+        return WRITERS["xlsx"].write(self, path, overwrite=overwrite)

@@ -132,8 +132,11 @@ def screen_to_gpkg(
     chunk_size = DEFAULT_STREAM_CHUNK if chunk_size is None else int(chunk_size)
     if threads < 1 or chunk_size < 1:
         raise ValueError(f"threads and chunk_size must be ≥ 1, got {threads}, {chunk_size}")
-    target = _check_target(output, overwrite, ".gpkg", "streamed output is a GeoPackage")
-    xlsx_target = (_check_target(xlsx, overwrite, ".xlsx", "the ledger is an Excel workbook")
+    from landcheck.report import WRITERS
+
+    target = _check_target(output, overwrite, WRITERS["gpkg"], "streamed output is a GeoPackage")
+    xlsx_target = (_check_target(xlsx, overwrite, WRITERS["xlsx"],
+                                 "the ledger is an Excel workbook")
                    if xlsx is not None else None)
     layerset = as_layerset(layers)
     if isinstance(layerset, Mapping):
@@ -267,14 +270,14 @@ class _Sums:
         self.by_township.append(township_sums(verdicts, self.roles))
 
     def write(self, path, provenance, overwrite) -> None:
-        from landcheck.report.ledger import write_summary_ledger
+        from landcheck.report import WRITERS
         from landcheck.report.tables import (
             finish_rule_summary,
             finish_township_summary,
             finish_verdict_summary,
         )
 
-        write_summary_ledger(
+        WRITERS["xlsx"].write_streamed(
             path, pack=self.pack, provenance=provenance,
             by_verdict=finish_verdict_summary(self.by_verdict),
             by_rule=finish_rule_summary(self.by_rule, self.pack),
@@ -282,11 +285,12 @@ class _Sums:
             overwrite=overwrite, roles=self.roles)
 
 
-def _check_target(path, overwrite, suffix, what) -> Path:
+def _check_target(path, overwrite, writer, what) -> Path:
     """An output path checked before any work: its suffix, not there (or ``overwrite``), and
     its folder exists."""
     from landcheck.errors import OutputExistsError
 
+    suffix = writer.suffix
     target = Path(os.fspath(path)).expanduser().absolute()
     if target.suffix.lower() != suffix:
         raise InputError(f"{target}: {what}; name it *{suffix}")

@@ -211,3 +211,17 @@ def test_custom_role_facts_are_the_same_on_every_engine(county, engine):
                             reference_date="2024-12-01")
     pd.testing.assert_frame_equal(result.facts, base.facts)
     assert result.facts["remainder_flood_zone_m2"].notna().all()
+
+
+def test_custom_role_in_a_streamed_run(county):
+    import pyogrio
+
+    from landcheck.stream import screen_to_gpkg
+
+    layers = LayerSet.from_config(county / "county.toml")
+    screen_to_gpkg(None, layers, county / "out.gpkg", county / "pack.toml",
+                   xlsx=county / "sum.xlsx", reference_date="2024-12-01")
+    verdicts = pyogrio.read_dataframe(county / "out.gpkg", layer="verdicts")
+    assert verdicts["illegal_flood_zone_m2"].iloc[0] == pytest.approx(2_500, rel=1e-4)
+    summary = pd.read_excel(county / "sum.xlsx", header=None).astype(str).to_numpy().ravel()
+    assert "违法占洪涝风险区/亩 (illegal_flood_zone, mu)" in summary.tolist()
