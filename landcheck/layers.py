@@ -229,7 +229,18 @@ class LayerSet:
 
     @classmethod
     def from_config(cls, path) -> LayerSet:
-        """Read and validate a TOML layer config; every problem is reported at once."""
+        """Read and validate a TOML layer config; every problem is reported at once.
+
+        Examples
+        --------
+        >>> from landcheck import LayerSet
+        >>> from landcheck.testing import SAMPLES
+        >>> layers = LayerSet.from_config(SAMPLES / "county.toml")
+        >>> layers.roles[:3]
+        ['landuse', 'permanent_farmland', 'town_boundary']
+        >>> layers.spec("approvals").fields["id"]
+        'PZWH'
+        """
         path = Path(path).expanduser().resolve()
         if not path.is_file():
             raise ConfigError(str(path), [f"config file not found: {path}"])

@@ -59,6 +59,13 @@ def load_rules(
 
     ``roles``: a :class:`~landcheck.roles.RoleSet` (e.g. :attr:`LayerSet.role_set`) whose
     custom roles' facts the pack may use; default the built-in roles.
+
+    Examples
+    --------
+    >>> from landcheck import load_rules
+    >>> pack = load_rules("city2023", overrides={"legality.sliver_m2": 5})
+    >>> pack.name, pack.version, len(pack.rules)
+    ('city2023', '1.0.0', 50)
     """
     from landcheck.checks import SUBJECTS, load_builtin_checks
     from landcheck.rules import RulePack, load_pack
@@ -133,6 +140,18 @@ def screen(
         township (admin unit; large ones cut into tiles). See ``docs/dask.md``.
     progress : callable, optional
         Called with a short message per step and per chunk (the CLI prints them to stderr).
+
+    Examples
+    --------
+    The demo county, screened with the built-in pack at the end of its round:
+
+    >>> import landcheck
+    >>> from landcheck.testing import AS_OF, SAMPLES
+    >>> result = landcheck.screen(None, SAMPLES / "county.toml", reference_date=AS_OF)
+    >>> len(result.verdicts)
+    302
+    >>> result.verdicts["verdict"].value_counts().sort_index().to_dict()
+    {'illegal': 95, 'legal': 58, 'needs_review': 19, 'other': 130}
     """
     t0 = time.perf_counter()
     check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition)

@@ -107,6 +107,18 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
     Returns
     -------
     SiteReport
+
+    Examples
+    --------
+    A site drawn over the demo county's first permanent-farmland parcel lies wholly on
+    permanent farmland:
+
+    >>> import landcheck
+    >>> from landcheck.testing import SAMPLES
+    >>> parcels = landcheck.read_layer(SAMPLES / "county/yjjbnt.shp", crs="EPSG:4527")
+    >>> report = landcheck.site_query(parcels.head(1), SAMPLES / "county.toml")
+    >>> round(report.site_area_m2, 1), round(report.area_m2("permanent_farmland"), 1)
+    (39999.9, 39999.9)
     """
     from landcheck.crs import choose_working_crs
 

@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-__all__ = ["ORIGIN", "assert_areas_add_up", "column_digests", "layer", "rect"]
+__all__ = ["AS_OF", "ORIGIN", "SAMPLES", "assert_areas_add_up", "column_digests", "layer", "rect"]
 
 #: A point in CGCS2000 3-degree zone 39 (EPSG:4527, prefixed eastings), near 117°E 31.8°N.
 ORIGIN = (39_500_000.0, 3_520_000.0)
@@ -101,3 +103,8 @@ def _canonical(x, decimals):
     if x is None or x is pd.NA or x is pd.NaT:
         return "null"
     return f"{type(x).__name__}:{x}"
+
+#: The bundled demo county (``data/samples`` of a source checkout) and the reference date its
+#: cases are written for.
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+AS_OF = "2023-09-30"

@@ -35,8 +35,8 @@ from landcheck.errors import (
     TransformationError,
 )
 from landcheck.layers import LayerSpec, apply_mapping
+from landcheck.testing import SAMPLES
 
-SAMPLES = Path(__file__).parents[1] / "data/samples"
 COUNTY = SAMPLES / "county"
 BAD = COUNTY / "bad"
 

@@ -8,26 +8,17 @@ pack implements.
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from landcheck.screen import screen
-from landcheck.testing import assert_areas_add_up
+from landcheck.testing import SAMPLES, assert_areas_add_up
 from landcheck.verdicts import worst
-
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
-AS_OF = "2023-09-30"
 
 
 @pytest.fixture(scope="module")
-def result():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return screen(None, SAMPLES / "county.toml", reference_date=AS_OF)
+def result(demo_result):
+    return demo_result
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,11 @@ from shapely import LineString
 from landcheck.checks import family_params
 from landcheck.checks.corridors import SCHEMA, belt_facts
 from landcheck.screen import load_rules, screen
-from landcheck.testing import assert_areas_add_up, layer, rect
+from landcheck.testing import AS_OF, SAMPLES, assert_areas_add_up, layer, rect
 from landcheck.verdicts import worst
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
 PACKS = ROOT / "landcheck" / "rules" / "packs"
-AS_OF = "2023-09-30"
 FAMILIES = ("corridors",)
 CRS = "EPSG:4527"
 

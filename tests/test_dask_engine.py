@@ -18,10 +18,9 @@ from geopandas.testing import assert_geodataframe_equal
 from landcheck.backends import dask as dask_engine
 from landcheck.errors import InputError
 from landcheck.screen import screen
+from landcheck.testing import AS_OF, SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 COLS = ["id", "verdict", "rules", "legal_m2", "illegal_m2", "review_m2", "other_m2", "due_date"]
-AS_OF = "2023-09-30"
 
 NO_DASK = "the dask engine needs the dask extra: pip install -e '.[dask]'"
 

@@ -24,11 +24,9 @@ import pytest
 import shapely
 
 import landcheck
-from landcheck.testing import column_digests
+from landcheck.testing import AS_OF, SAMPLES, column_digests
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 STORED = Path(__file__).resolve().parent / "data" / "demo_digests.json"
-AS_OF = "2023-09-30"
 SUBJECTS = ("projects", "temporary_land", "temporary_footprints", "development_plans")
 
 

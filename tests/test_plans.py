@@ -20,13 +20,11 @@ from landcheck.chain import family_params as _family_params
 from landcheck.checks.plans import compute_plan_facts
 from landcheck.checks.run import NO_FINDING, check
 from landcheck.screen import load_rules
-from landcheck.testing import CRS, ORIGIN, rect
+from landcheck.testing import AS_OF, CRS, ORIGIN, SAMPLES, rect
 from landcheck.verdicts import decide
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
 PACKS = ROOT / "landcheck" / "rules" / "packs"
-AS_OF = "2023-09-30"
 FAMILY = "plans."
 
 

@@ -18,13 +18,11 @@ import pytest
 from _cases import fired_mismatches, load_cases
 
 from landcheck.screen import screen
-from landcheck.testing import assert_areas_add_up, layer, rect
+from landcheck.testing import AS_OF, SAMPLES, assert_areas_add_up, layer, rect
 from landcheck.verdicts import worst
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
 PACKS = ROOT / "landcheck" / "rules" / "packs"
-AS_OF = "2023-09-30"
 FAMILIES = ("roads",)
 
 

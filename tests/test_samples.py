@@ -27,9 +27,9 @@ import landcheck
 from landcheck.cli.main import cli
 from landcheck.errors import CRSWarning, EncodingGuessWarning, GeometryWarning
 from landcheck.layers import ROLES
+from landcheck.testing import SAMPLES
 
 REPO = Path(__file__).parents[1]
-SAMPLES = REPO / "data/samples"
 CONFIG = SAMPLES / "county.toml"
 COUNTY = SAMPLES / "county"
 

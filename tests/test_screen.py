@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
@@ -19,9 +18,8 @@ from landcheck.area import official_area
 from landcheck.cli.main import cli
 from landcheck.errors import DuplicateIdError, OutputExistsError, RuleError
 from landcheck.screen import screen
-from landcheck.testing import assert_areas_add_up, layer, rect
+from landcheck.testing import SAMPLES, assert_areas_add_up, layer, rect
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 CRS = "EPSG:4527"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,9 +19,8 @@ from landcheck.cli.site import site_cmd
 from landcheck.errors import GeometryError, InputError, OutputExistsError
 from landcheck.layers import LayerSet
 from landcheck.site import COLUMNS, site_query
-from landcheck.testing import CRS, layer, rect
+from landcheck.testing import CRS, SAMPLES, layer, rect
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 CONFIG = SAMPLES / "county.toml"
 X0, Y0 = 39_505_600, 3_515_000  # south-west corner of the demo county
 

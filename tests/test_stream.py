@@ -21,10 +21,9 @@ from landcheck.io.read import layer_extent, read_field
 from landcheck.layers import LayerSet
 from landcheck.screen import screen
 from landcheck.stream import screen_to_gpkg
+from landcheck.testing import AS_OF, SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 CONFIG = SAMPLES / "county.toml"
-AS_OF = "2023-09-30"
 
 
 @pytest.fixture(scope="module")

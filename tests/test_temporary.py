@@ -26,13 +26,11 @@ from landcheck.checks.run import NO_FINDING, check
 from landcheck.checks.temporary import add_years, term_years
 from landcheck.errors import InputError, RuleError
 from landcheck.screen import load_rules
-from landcheck.testing import CRS, layer, rect
+from landcheck.testing import AS_OF, CRS, SAMPLES, layer, rect
 from landcheck.verdicts import decide
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
 PACKS = ROOT / "landcheck" / "rules" / "packs"
-AS_OF = "2023-09-30"
 RULES = ("temporary.over_footprint", "temporary.overdue", "temporary.on_permanent_farmland",
          "temporary.term_too_long")
 

@@ -44,6 +44,16 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
     ScreenResult
         ``verdicts`` has one row per feature; ``fragments`` the measured parts
         (e.g. the part outside the allowed zone) with the feature's verdict.
+
+    Examples
+    --------
+    The land-consolidation projects of the demo county:
+
+    >>> import landcheck
+    >>> from landcheck.testing import AS_OF, SAMPLES
+    >>> result = landcheck.check("projects", SAMPLES / "county.toml", reference_date=AS_OF)
+    >>> result.verdicts["verdict"].value_counts().sort_index().to_dict()
+    {'illegal': 9, 'legal': 8, 'needs_review': 10}
     """
     from landcheck import chain as ch
     from landcheck.checks import SUBJECTS, load_builtin_checks

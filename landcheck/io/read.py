@@ -115,6 +115,17 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
     -----
     A DXF yields the closed polylines (as polygons) and hatches; other entities are
     dropped with a warning. Null/empty geometries are kept and reported.
+
+    Examples
+    --------
+    The demo county's permanent farmland: a shapefile without a ``.prj`` (its CRS given here);
+    the bureau's own field names are kept:
+
+    >>> from landcheck import read_layer
+    >>> from landcheck.testing import SAMPLES
+    >>> farmland = read_layer(SAMPLES / "county/yjjbnt.shp", crs="EPSG:4527")
+    >>> len(farmland), list(farmland.columns)
+    (164, ['BSM', 'ZLDWMC', 'JBNTMJ', 'geometry'])
     """
     check_on_invalid(on_invalid)
     findings = Findings()

@@ -91,6 +91,23 @@ def write_layer(gdf, path, /, *, layer=None, driver=None, overwrite=False, renam
     Raises
     ------
     OutputExistsError, InputError, CRSError, EncodingError, WriteError
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from landcheck import read_layer, write_layer
+    >>> from landcheck.testing import SAMPLES
+    >>> farmland = read_layer(SAMPLES / "county/yjjbnt.shp", crs="EPSG:4527")
+    >>> out = Path(tempfile.mkdtemp()) / "yjjbnt.gpkg"
+    >>> write_layer(farmland, out).name
+    'yjjbnt.gpkg'
+    >>> write_layer(farmland, out)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    landcheck.errors.OutputExistsError: ...
+    >>> len(read_layer(out))
+    164
     """
     target = Path(os.fspath(path)).expanduser().absolute()
     driver = _driver_for(target, driver)
