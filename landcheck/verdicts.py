@@ -39,7 +39,7 @@ from landcheck.roles import BUILTIN, RoleSet
 if TYPE_CHECKING:
     from landcheck.rules import Rule
 
-__all__ = ["NO_RULE", "VERDICTS", "VERDICT_DOCS", "decide", "worst"]
+__all__ = ["NO_RULE", "VERDICTS", "VERDICT_DOCS", "decide", "verdict_docs", "worst"]
 
 #: Verdicts from worst to mildest.
 VERDICTS = ("illegal", "needs_review", "legal", "other")
@@ -59,6 +59,16 @@ VERDICT_DOCS: dict[str, str] = {
     **{s.illegal: f"illegal area {s.label_en}, m²" for s in BUILTIN.shares},
     "township_name": "township name from the townships layer (XZQMC)",
 }
+
+
+
+def verdict_docs(roles: RoleSet | None = None) -> dict[str, str]:
+    """:data:`VERDICT_DOCS` and the illegal-area columns of ``roles``' custom shares."""
+    out = dict(VERDICT_DOCS)
+    for share in (roles or BUILTIN).shares:
+        out.setdefault(share.illegal, f"illegal area {share.label_en}, m²")
+    return out
+
 
 NO_RULE = ("engine.no_rule", "other", "未触发任何规则，不作为案件", "no rule fired; not a case")
 

@@ -92,7 +92,7 @@ def test_every_verdict_column_is_documented():
 
     import landcheck
     from landcheck.facts import fact_docs
-    from landcheck.verdicts import VERDICT_DOCS
+    from landcheck.verdicts import VERDICT_DOCS, verdict_docs
 
     config = PACKAGE.parent / "data" / "samples" / "county.toml"
     with warnings.catch_warnings():
@@ -101,3 +101,4 @@ def test_every_verdict_column_is_documented():
     docs = {**fact_docs(), **VERDICT_DOCS}
     missing = [c for c in verdicts.columns if c != "geometry" and not docs.get(c)]
     assert not missing, f"verdict columns without documentation: {missing}"
+    assert verdict_docs() == VERDICT_DOCS

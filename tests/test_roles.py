@@ -25,6 +25,7 @@ from landcheck.layers import ROLES, LayerSet
 from landcheck.report.ledger import LEDGER_COLUMNS, ledger_columns
 from landcheck.roles import BUILTIN
 from landcheck.site import SITE_ROLES
+from landcheck.verdicts import verdict_docs
 
 CRS = "EPSG:4527"  # CGCS2000 3° zone 39, central meridian 117° E
 X0, Y0 = 39_500_000.0, 4_400_000.0  # on the central meridian
@@ -128,6 +129,9 @@ def test_custom_zone_role_end_to_end(county):
     assert v["illegal_flood_zone_m2"] == pytest.approx(area / 4, rel=1e-6)
     assert v["flood_zone_m2"] == pytest.approx(area / 2, rel=1e-6)
     assert "洪涝风险区" in v["reasons_zh"]
+    documented = {**fact_docs(roles), **verdict_docs(roles)}
+    assert [c for c in result.verdicts.columns if c != "geometry" and not documented.get(c)] \
+        == []
     assert result.summary()["illegal_flood_zone_m2"].iloc[-1] == pytest.approx(area / 4)
 
     out = result.to_xlsx(county / "ledger.xlsx")
