@@ -1,70 +1,56 @@
-"""Official ellipsoidal area (椭球面积) of parcels, and area unit conversions.
+"""Official ellipsoidal area (图斑椭球面积) of parcels, and area unit conversions.
 
-Chinese land surveys (TD/T 1055-2019 for the third national land survey, and the
-second-survey rules before it) report parcel areas computed on the CGCS2000
-ellipsoid: the Gauss–Krüger vertex coordinates are inverse-projected to geodetic
-latitude/longitude (B, L), and the polygon area is summed from ellipsoidal
-trapezoids. :func:`official_area` implements that computation, vectorised;
-:func:`geodesic_area` and :func:`planar_area` are for cross-checks.
+Chinese land surveys report parcel areas (``TBMJ``) on the ellipsoid, by the method of
+《图幅理论面积与图斑椭球面积计算公式及要求》 (国土调查办发〔2008〕32号) as the third national
+land survey's evaluation software applies it. :func:`official_area` reproduces it; the steps
+and their sources are in ``docs/area.md``:
+
+1. plane coordinates rounded to 4 decimals (third survey);
+2. every edge longer than 70 m gets ``floor(length / 70)`` interior points, evenly spaced
+   in the plane, rounded to 6 decimals (third survey);
+3. every point inverse-projected by the 32号 Gauss–Krüger series (section 三) with the
+   printed constants (section 四, CGCS2000 values of the evaluation material);
+4. latitude and longitude rounded to 1e-6 arc second (ρ = 206264.8062471);
+5. per edge, formula (2): ``S = 2b²ΔL[A sin(ΔB/2) cos Bm − B sin(3ΔB/2) cos 3Bm + C sin(5ΔB/2)
+   cos 5Bm − D sin(7ΔB/2) cos 7Bm + E sin(9ΔB/2) cos 9Bm]`` with ``ΔL`` the edge's mean
+   longitude minus a reference meridian, ``ΔB = B₂ − B₁``, ``Bm = (B₁ + B₂)/2``; a ring's
+   area is ``|ΣS|``, holes subtract, parts add.
+
+:data:`AREA_METHODS` names the variants: ``survey3`` (all five steps, the default) and
+``survey2`` (the 2008 text as written: steps 3–5). Each step's parameter is a field of
+:class:`AreaMethod`, so a bureau whose software differs (3 plane decimals, say) states it.
 
 Notes
 -----
-**Trapezoid formula.** On an ellipsoid with semi-minor axis ``b`` and first
-eccentricity ``e`` the area element is ``dS = M N cos B dB dL
-= b² cos B / (1 − e² sin² B)² dB dL``. With ``x = sin B``,
+**What formula (2) measures.** ``2[A sin(ΔB/2) cos Bm − …] = F(B₂) − F(B₁)`` with
+``F(B) = A sin B − B sin 3B + C sin 5B − D sin 7B + E sin 9B``, the series to e⁸ of
+``∫ cos B / (1 − e² sin² B)² dB``; so ``S`` is the exact area between the meridian
+``L_ref`` and an edge that is straight in (L, F(B)), and the ring sum is the area of the
+polygon with such edges. ``L_ref`` cancels over a closed ring: :func:`official_area`
+takes each ring's first vertex, which keeps the terms small (the evaluation software
+takes the prime meridian; the two agree to ~1e-6 m² on parcels). The densification of
+step 2 brings the edges close to the plane's straight lines: densified areas agree with
+the geodesic area to ~1e-6 relative (``docs/area.md``).
 
-    ∫ cos B / (1 − e² sin² B)² dB = Σₖ (k+1) e²ᵏ x²ᵏ⁺¹ / (2k+1),
+**Inverse projection.** A CRS that is Gauss–Krüger (transverse Mercator, scale 1, false
+northing 0, metres) on the CGCS2000 or Xian 1980 ellipsoid uses the 32号 series with the
+printed constants (:data:`GK_CONSTANTS`): PROJ's exact transverse Mercator agrees with it
+to ~0.1 mm, but the official figures are the series'. Any other projected CRS (UTM,
+national grids, Beijing 1954 GK) uses PROJ's inverse on its own ellipsoid, with the same
+plane steps; geographic coordinates skip the plane steps (1 and 2).
 
-and reducing the odd powers of ``sin B`` to multiple angles,
-``sin²ᵐ⁺¹B = 4⁻ᵐ Σⱼ (−1)ʲ C(2m+1, m−j) sin((2j+1)B)``, gives, to ``e⁸``,
+**Antimeridian and poles.** Longitudes are taken the short way round from each ring's
+reference meridian, so rings crossing ±180° are measured correctly. A ring whose
+longitudes wind once round a pole has no finite trapezoid sum and is refused with
+:class:`~landcheck.errors.GeometryError`.
 
-    F(B) = A sin B − B' sin 3B + C sin 5B − D sin 7B + E sin 9B
-    A  = 1 + e²/2 + 3e⁴/8 + 5e⁶/16 + 35e⁸/128
-    B' = e²/6 + 3e⁴/16 + 3e⁶/16 + 35e⁸/192
-    C  = 3e⁴/80 + e⁶/16 + 5e⁸/64
-    D  = e⁶/112 + 5e⁸/256
-    E  = 5e⁸/2304
-
-which are exactly the coefficients of the survey rules' formula
-``S = 2b²ΔL[A sin(ΔB/2) cos Bm − B' sin(3ΔB/2) cos 3Bm + …]`` for the trapezoid
-between latitudes ``B₁, B₂`` (``ΔB = B₂ − B₁``, ``Bm = (B₁ + B₂)/2``). The
-first omitted term, ``6e¹⁰ sin¹¹B / 11``, changes areas by < 1e-10 (relative).
-
-**Polygons.** Every edge ``(B₁, L₁) → (B₂, L₂)`` contributes the area between
-itself and a reference parallel ``B₀`` (the ring's first vertex):
-``b²·ΔL · [F̄ − F(B₀)]`` with ``ΔL = L₂ − L₁`` and ``F̄`` the mean of ``F`` along
-the edge — the series at the edge's mean latitude ``Bm`` with each ``sin(nB)``
-term multiplied by ``sinc(nΔB/2)``, which makes it exact for an edge straight in
-(B, L) (the midpoint form ``F(Bm)`` alone is off by ≈ tan B·ΔB/12 of a sloping
-edge's trapezoid). ``F(Bm) − F(B₀)`` is written in the product form above so
-that small parcels do not lose digits. Over a closed ring ``ΣΔL = 0``, so the
-choice of ``B₀`` cancels and the signed sum is the ring's area: edges are
-straight lines in (B, L), as in the official figures (no densification).
-Exterior rings count positive and holes negative whatever their orientation.
-
-**Inverse projection.** Projected vertices are converted with
-``pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)``: PROJ's
-exact transverse Mercator (Poder/Engsager), accurate to well under a millimetre
-over a Gauss–Krüger zone, replaces the hand series for the inverse GK
-projection. The ellipsoid is the CRS's own (CGCS2000 for Chinese data).
-
-**Antimeridian and poles.** Each edge is taken the short way round in longitude
-(``|ΔL| < 180°``), so rings crossing ±180° are measured correctly. A ring whose
-longitudes wind once round a pole has no finite trapezoid sum and is refused
-with :class:`~landcheck.errors.GeometryError`.
-
-**How big the differences are** (measured on CGCS2000 at 30°N; ``docs/area.md``).
-Official minus geodesic area on the same raw vertices of a square of side s is
-second order, about −(s/R)²/10: −4e-10 … −9e-10 at 500 m, −4e-8 … −7e-8 at
-5 km, hence ~−4e-12 at 50 m (there hidden by the ~1e-8 rounding noise of the
-geodesic computation). Each edge's geodesic bulges poleward from the straight
-(B, L) edge by ~s²tan B/(8R), but opposite edges bulge the same way and cancel.
-3° zone planar area exceeds the official area by the GK areal scale factor:
-< 1e-8 at the central meridian, +0.0517 % at ±1.5° from it.
+**Planar area** in a 3° Gauss–Krüger zone exceeds the official area by the areal scale
+factor: < 1e-8 at the central meridian, +0.0517 % at ±1.5° from it (30°N).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction as Fr
 from itertools import pairwise
 
@@ -75,8 +61,13 @@ import shapely
 from landcheck.errors import CRSError, GeometryError, InputError, format_ids
 
 __all__ = [
+    "AREA_METHODS",
+    "DEFAULT_AREA_METHOD",
     "HA_M2",
     "MU_M2",
+    "SAME_AREA_M2",
+    "AreaMethod",
+    "area_method",
     "geodesic_area",
     "ha_to_m2",
     "m2_to_ha",
@@ -84,6 +75,7 @@ __all__ = [
     "mu_to_m2",
     "official_area",
     "planar_area",
+    "round_half_up",
 ]
 
 MU_M2: float = 2000 / 3
@@ -91,15 +83,116 @@ MU_M2: float = 2000 / 3
 HA_M2: float = 10_000.0
 """One hectare (公顷) in square metres."""
 
-#: Rows A, B', C, D, E of the trapezoid series; columns multiply e⁰, e², e⁴, e⁶, e⁸.
+#: Rows A, B, C, D, E of formula (2) (32号 sections 一 and 二); columns multiply e⁰ … e⁸.
 SERIES_COEFFICIENTS: tuple[tuple[Fr, ...], ...] = (
-    (Fr(1), Fr(1, 2), Fr(3, 8), Fr(5, 16), Fr(35, 128)),
-    (Fr(0), Fr(1, 6), Fr(3, 16), Fr(3, 16), Fr(35, 192)),
-    (Fr(0), Fr(0), Fr(3, 80), Fr(1, 16), Fr(5, 64)),
-    (Fr(0), Fr(0), Fr(0), Fr(1, 112), Fr(5, 256)),
+    (Fr(1), Fr(3, 6), Fr(30, 80), Fr(35, 112), Fr(630, 2304)),
+    (Fr(0), Fr(1, 6), Fr(15, 80), Fr(21, 112), Fr(420, 2304)),
+    (Fr(0), Fr(0), Fr(3, 80), Fr(7, 112), Fr(180, 2304)),
+    (Fr(0), Fr(0), Fr(0), Fr(1, 112), Fr(45, 2304)),
     (Fr(0), Fr(0), Fr(0), Fr(0), Fr(5, 2304)),
 )
+#: ρ, arc seconds per radian, as printed in 32号 section 四.
+RHO_SECONDS: float = 206264.8062471
+#: π as printed in 32号 section 四 (central meridians in radians).
+PI_PRINTED: float = 3.14159265358979
 _POLYGON, _MULTIPOLYGON, _COLLECTION = 3, 6, 7
+
+
+@dataclass(frozen=True)
+class GKConstants:
+    """Printed constants of the 32号 inverse Gauss–Krüger series for one ellipsoid.
+
+    ``a`` and ``inverse_flattening`` identify the ellipsoid; ``b`` is the semi-minor axis of
+    formula (2), ``e2`` the e² of its coefficients, ``ep2`` e′², ``c`` the polar radius of
+    curvature, ``k`` the footpoint-latitude constants K0 … K4.
+    """
+
+    name: str
+    a: float
+    inverse_flattening: float
+    b: float
+    e2: float
+    ep2: float
+    c: float
+    k: tuple[float, float, float, float, float]
+
+
+#: The ellipsoids whose constants are printed: CGCS2000 as in the third-survey evaluation
+#: material (b = 6356752.31414036 …), Xian 1980 as in 32号 section 四.
+GK_CONSTANTS: dict[str, GKConstants] = {
+    "CGCS2000": GKConstants(
+        "CGCS2000", 6378137.0, 298.257222101, 6356752.31414036, 0.00669438002290,
+        0.00673949677548, 6399593.62586,
+        (1.57048761144159e-07, 5.05250178820567e-03, 2.98472900956587e-05,
+         2.41626669230084e-07, 2.22241238938534e-09),
+    ),
+    "Xian 1980": GKConstants(
+        "Xian 1980", 6378140.0, 298.257, 6356755.29, 6.69438499958795e-03,
+        6.73950181947292e-03, 6399596.65198801,
+        (1.57048687472752e-07, 5.05250559291393e-03, 2.98473350966158e-05,
+         2.41627215981336e-07, 2.22241909461273e-09),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AreaMethod:
+    """The steps of an official area computation (module docstring; ``docs/area.md``).
+
+    Attributes
+    ----------
+    name : str
+        The method's name, recorded in a run's provenance.
+    plane_decimals : int or None
+        Plane coordinates rounded to this many decimals (half away from zero) first; None:
+        as stored.
+    densify_m : float or None
+        Edges longer than this get ``floor(length / densify_m)`` evenly spaced interior
+        points; None: no densification.
+    densify_decimals : int or None
+        Decimals of the interior points' coordinates; None: unrounded.
+    seconds_decimals : int or None
+        Latitude and longitude rounded to this many decimals of an arc second; None: not
+        rounded.
+    """
+
+    name: str
+    plane_decimals: int | None
+    densify_m: float | None
+    densify_decimals: int | None
+    seconds_decimals: int | None
+
+
+#: The official methods by name: ``survey3`` (third national land survey, the default) and
+#: ``survey2`` (国土调查办发〔2008〕32号 as written).
+AREA_METHODS: dict[str, AreaMethod] = {
+    "survey3": AreaMethod("survey3", 4, 70.0, 6, 6),
+    "survey2": AreaMethod("survey2", None, None, None, 6),
+}
+DEFAULT_AREA_METHOD = "survey3"
+#: Official areas of one region described by different outlines (a piece with a vertex
+#: more, the pieces of a patch against the patch) agree to this (m²): each vertex is rounded
+#: and each edge densified on its own, ~1e-4–1e-3 m² on a parcel; 0.01 m² is the precision
+#: the survey reports (``TBMJ`` is Float(15,2)).
+SAME_AREA_M2 = 0.01
+
+
+def area_method(method) -> AreaMethod:
+    """The :class:`AreaMethod` for a name of :data:`AREA_METHODS` (or the method itself).
+
+    Raises
+    ------
+    ValueError
+        An unknown name, naming the known ones.
+    """
+    if isinstance(method, AreaMethod):
+        return method
+    found = AREA_METHODS.get(method) if isinstance(method, str) else None
+    if found is None:
+        raise ValueError(
+            f"unknown area method {method!r}; use one of {', '.join(map(repr, AREA_METHODS))}"
+        )
+    return found
 
 
 def _prepare(geometries, crs) -> tuple[np.ndarray, pyproj.CRS]:
@@ -151,8 +244,9 @@ def polygons_of(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         feature = np.concatenate([feature[~multi], feature[multi][idx]])
 
 
-def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
-    """Ring vertices as lon/lat degrees, with ring index, exterior flag and feature per ring."""
+def _rings_xy(geoms: np.ndarray):
+    """Ring vertices (x, y), the ring of each point, and per ring its exterior flag and
+    feature."""
     from landcheck.geometry.area_kernel import one_ring_each
 
     polys, feature_of_poly = polygons_of(geoms)
@@ -170,15 +264,27 @@ def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
         xy, ring_of_pt = shapely.get_coordinates(rings, return_index=True)
     is_exterior = np.ones(len(poly_of_ring), dtype=bool)
     is_exterior[1:] = poly_of_ring[1:] != poly_of_ring[:-1]  # exterior ring comes first
-    lon, lat = _lonlat(xy[:, 0], xy[:, 1], crs)
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    return x, y, ring_of_pt, is_exterior, feature_of_poly[poly_of_ring]
+
+
+def _invalid(crs, features) -> CRSError:
+    return CRSError(
+        f"coordinates of features at positions {format_ids(np.unique(features).tolist())} "
+        f"are not valid in {crs.to_string()}; check that crs matches the data (zone, "
+        "prefixed eastings)"
+    )
+
+
+def _rings_lonlat(geoms: np.ndarray, crs: pyproj.CRS):
+    """Ring vertices as lon/lat degrees (PROJ), with ring index, exterior flag and feature
+    per ring."""
+    x, y, ring_of_pt, is_exterior, feature_of_ring = _rings_xy(geoms)
+    lon, lat = _lonlat(x, y, crs)
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0))
     if bad.any():
-        ids = np.unique(feature_of_poly[poly_of_ring[ring_of_pt[bad]]]).tolist()
-        raise CRSError(
-            f"coordinates of features at positions {format_ids(ids)} are not valid in "
-            f"{crs.to_string()}; check that crs matches the data (zone, prefixed eastings)"
-        )
-    return lon, lat, ring_of_pt, is_exterior, feature_of_poly[poly_of_ring]
+        raise _invalid(crs, feature_of_ring[ring_of_pt[bad]])
+    return lon, lat, ring_of_pt, is_exterior, feature_of_ring
 
 
 def _lonlat(x, y, crs: pyproj.CRS):
@@ -198,78 +304,174 @@ def _ellipsoid(crs: pyproj.CRS) -> tuple[float, float]:
     return f * (2.0 - f), ell.semi_major_metre * (1.0 - f)
 
 
+def gauss_kruger(crs) -> tuple[GKConstants, float, float, float] | None:
+    """The printed series constants, central meridian (degrees), false easting and false
+    northing (m) of a Gauss–Krüger CRS on an ellipsoid of :data:`GK_CONSTANTS`; None for any
+    other CRS (its inverse is PROJ's)."""
+    crs = pyproj.CRS.from_user_input(crs)
+    op = crs.coordinate_operation if crs.is_projected else None
+    if op is None or op.method_name != "Transverse Mercator":
+        return None
+    if crs.axis_info and crs.axis_info[0].unit_conversion_factor != 1.0:
+        return None
+    params = {p.name: p.value for p in op.params}
+    if params.get("Scale factor at natural origin") != 1.0 or params.get(
+            "Latitude of natural origin") != 0.0:
+        return None
+    ell = crs.ellipsoid
+    for const in GK_CONSTANTS.values():
+        if (ell.semi_major_metre == const.a
+                and abs(ell.inverse_flattening - const.inverse_flattening) < 1e-9):
+            return (const, float(params["Longitude of natural origin"]),
+                    float(params["False easting"]), float(params["False northing"]))
+    return None
+
+
+def gk_inverse(easting, northing, const: GKConstants, lon0_deg: float, false_easting: float,
+               false_northing: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude (radians) by the inverse series of 32号 section 三.
+
+    ``y′ = easting − false_easting``, ``x = northing − false_northing``; footpoint
+    latitude ``Bf = E + cos E (K1 sin E − K2 sin³E + K3 sin⁵E − K4 sin⁷E)``, ``E = K0·x``;
+    B to (y′/N)⁶, L to (y′/N)⁵, ``N = c/V``, ``V² = 1 + e′² cos² Bf``; the central meridian
+    in radians with the printed π.
+    """
+    k0, k1, k2, k3, k4 = const.k
+    yp = np.asarray(easting, dtype=np.float64) - false_easting
+    e = k0 * (np.asarray(northing, dtype=np.float64) - false_northing)
+    se = np.sin(e)
+    se2 = se * se
+    bf = e + np.cos(e) * se * (k1 - se2 * (k2 - se2 * (k3 - se2 * k4)))
+    cos_bf = np.cos(bf)
+    t = np.tan(bf)
+    t2 = t * t
+    n2 = const.ep2 * cos_bf * cos_bf
+    v2 = 1.0 + n2
+    u = yp / (const.c / np.sqrt(v2))
+    u2 = u * u
+    v2t = v2 * t
+    lat = bf + v2t * u2 * (
+        -0.5 + u2 * ((5.0 + 3.0 * t2 + n2 - 9.0 * n2 * t2) / 24.0
+                     - u2 * (61.0 + 90.0 * t2 + 45.0 * t2 * t2) / 720.0))
+    lon = lon0_deg * PI_PRINTED / 180.0 + u / cos_bf * (
+        1.0 - u2 * ((1.0 + 2.0 * t2 + n2) / 6.0
+                    - u2 * (5.0 + 28.0 * t2 + 24.0 * t2 * t2 + 6.0 * n2 + 8.0 * n2 * t2)
+                    / 120.0))
+    # the series holds within a zone; far outside it (a wrong zone prefix) it is meaningless
+    bad = (np.abs(yp) > 1.0e6) | ~np.isfinite(yp)
+    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
+
+
+def round_half_up(values, decimals: int = 2) -> np.ndarray:
+    """``values`` rounded to ``decimals`` decimals, halves away from zero: the survey
+    software's rounding of coordinates and seconds, and of reported areas (``TBMJ`` is
+    Float(15,2): ``round_half_up(official_area(...), 2)``).
+
+    >>> round_half_up([0.125, 2.675, -0.125], 2).tolist()
+    [0.13, 2.68, -0.13]
+    """
+    scale = 10.0**decimals
+    v = np.asarray(values, dtype=np.float64)
+    return np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
+
+
+_round = round_half_up
+
+
+def _survey_sums(x, y, group, region_of_group, crs, method):
+    """Formula (2) summed per group of points (a ring or a chain): signed sum (m²), longitude
+    winding (rad), and which groups have points invalid in ``crs``.
+
+    Consecutive points of a group are its edges; every group of a region (``region_of_group``)
+    shares the reference meridian of the region's first point, so chains that together close
+    a region add up to its area. The steps of ``method`` apply in order (module docstring).
+    """
+    from landcheck.geometry.area_kernel import densify, survey_terms
+
+    m = area_method(method)
+    n_groups = len(region_of_group)
+    group = np.asarray(group, dtype=np.int64)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if crs.is_geographic:
+        e2, b = _ellipsoid(crs)
+        lon_s, lat_s = (np.asarray(v, dtype=np.float64) * 3600.0 for v in _lonlat(x, y, crs))
+    else:
+        if m.plane_decimals is not None:
+            x, y = _round(x, m.plane_decimals), _round(y, m.plane_decimals)
+        if m.densify_m is not None and len(x):
+            scale = 0.0 if m.densify_decimals is None else 10.0**m.densify_decimals
+            x, y, group = densify(x, y, group, float(m.densify_m), scale)
+        gk = gauss_kruger(crs)
+        if gk is not None:
+            const, lon0, fe, fn = gk
+            e2, b = const.e2, const.b
+            lam, phi = gk_inverse(x, y, const, lon0, fe, fn)
+            lon_s, lat_s = lam * RHO_SECONDS, phi * RHO_SECONDS
+        else:
+            e2, b = _ellipsoid(crs)
+            lon, lat = _lonlat(x, y, crs)
+            lon_s = np.asarray(lon, dtype=np.float64) * 3600.0
+            lat_s = np.asarray(lat, dtype=np.float64) * 3600.0
+    bad = ~(np.isfinite(lon_s) & np.isfinite(lat_s) & (np.abs(lat_s) <= 324000.0))
+    bad_groups = np.zeros(n_groups, dtype=bool)
+    if bad.any():
+        bad_groups[group[bad]] = True
+        lon_s, lat_s = np.where(bad, 0.0, lon_s), np.where(bad, 0.0, lat_s)
+    if m.seconds_decimals is not None:
+        lon_s, lat_s = _round(lon_s, m.seconds_decimals), _round(lat_s, m.seconds_decimals)
+    lam = np.ascontiguousarray(lon_s / RHO_SECONDS)
+    phi = np.ascontiguousarray(lat_s / RHO_SECONDS)
+    if len(group) < 2:
+        return np.zeros(n_groups), np.zeros(n_groups), bad_groups
+    # each region's reference meridian: its first group's first point
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    first_of_group = np.zeros(n_groups, dtype=np.int64)
+    first_of_group[group[starts][::-1]] = starts[::-1]
+    region_of_group = np.asarray(region_of_group, dtype=np.int64)
+    n_regions = int(region_of_group.max()) + 1 if n_groups else 0
+    first_group = np.full(n_regions, n_groups, dtype=np.int64)
+    np.minimum.at(first_group, region_of_group, np.arange(n_groups))
+    ref = lam[first_of_group[first_group[region_of_group]]]
+    edge_group = group[:-1]
+    k = np.array([float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS])
+    d_lam, terms = survey_terms(lam, phi, np.ascontiguousarray(ref[edge_group]),
+                                group[1:] != edge_group, k, float(b))
+    return (np.bincount(edge_group, weights=terms, minlength=n_groups),
+            np.bincount(edge_group, weights=d_lam, minlength=n_groups), bad_groups)
+
+
 def _area_from_rings(ring_area, is_exterior, feature_of_ring, n) -> np.ndarray:
     signed = np.where(is_exterior, 1.0, -1.0) * np.abs(ring_area)
     return np.bincount(feature_of_ring, weights=signed, minlength=n).astype(np.float64)
 
 
-def _trapezoid_sums(lon, lat, ring_of_pt, n_rings, e2, b):
-    """Signed trapezoid sum (m²) and longitude winding (rad) of each ring."""
-    lam, phi = np.radians(lon), np.radians(lat)
-    counts = np.bincount(ring_of_pt, minlength=n_rings)
-    phi0 = phi[(np.cumsum(counts) - counts)[ring_of_pt[:-1]]]  # reference: ring's 1st vertex
-    # edge i runs from vertex i to i + 1, unless they are on different rings
-    d_lam, terms = _edge_terms(lam, phi, phi0, ring_of_pt[1:] != ring_of_pt[:-1], e2, b)
-    ring = ring_of_pt[:-1]
-    area = np.bincount(ring, weights=terms, minlength=n_rings)
-    return area, np.bincount(ring, weights=d_lam, minlength=n_rings)
-
-
-def _edge_terms(lam, phi, phi0, gap, e2, b):
-    """Trapezoid term (m²) of every edge between consecutive points, against latitude phi0.
-
-    ``lam``, ``phi``: the points' longitude and latitude (radians); ``phi0``: the reference
-    latitude of each edge; ``gap``: edges that join two different rings or chains (no term).
-    Returns the longitude step of each edge (0 across a gap) and its term.
-    """
-    from landcheck.geometry.area_kernel import edge_terms
-
-    k = np.array([float(sum(c * e2**j for j, c in enumerate(row))) for row in SERIES_COEFFICIENTS])
-    if len(phi) < 2:
-        return np.zeros(0), np.zeros(0)
-    return edge_terms(
-        np.ascontiguousarray(lam, dtype=np.float64),
-        np.ascontiguousarray(phi, dtype=np.float64),
-        np.ascontiguousarray(phi0, dtype=np.float64),
-        np.ascontiguousarray(gap, dtype=np.bool_),
-        k,
-        float(b),
-    )
-
-
-def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs) -> np.ndarray:
+def chain_official_area(x, y, chain_off, chain_pair, chain_sign, n, *, crs,
+                        method=DEFAULT_AREA_METHOD) -> np.ndarray:
     """Official area (m²) of regions given by their oriented boundary in open chains.
 
     Chain ``c`` is the points ``chain_off[c] .. chain_off[c + 1] - 1`` (projected
-    coordinates in ``crs``); it belongs to region ``chain_pair[c]`` (0 … n−1, chains of one
-    region consecutive) and counts with ``chain_sign[c]`` (+1 where the region lies on its
-    left). The chains of a region together form closed cycles, so one reference latitude
-    per region cancels as over a ring (:func:`official_area`, module Notes). Used by
-    :func:`landcheck.geometry.pairarea.overlap_areas`.
+    coordinates in ``crs``); it belongs to region ``chain_pair[c]`` (0 … n−1) and counts
+    with ``chain_sign[c]`` (+1 where the region lies on its left). The chains of a region
+    together form closed cycles whose edges are the region's edges, so each chain's edges
+    go through the steps of ``method`` as a ring's would (rounded, densified, one reference
+    meridian per region) and the region's area is what :func:`official_area` gives the
+    polygon with those rings. Used by :func:`landcheck.geometry.pairarea.overlap_areas`.
     """
     out = np.zeros(n)
     n_chains = len(chain_pair)
     if n_chains == 0:
         return out
     crs = pyproj.CRS.from_user_input(crs)
-    lon, lat = _lonlat(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs)
-    lam, phi = np.radians(lon), np.radians(lat)
     chain_of_pt = np.repeat(np.arange(n_chains), np.diff(chain_off))
-    first_chain = np.flatnonzero(np.r_[True, chain_pair[1:] != chain_pair[:-1]])
-    ref = np.zeros(n)
-    ref[chain_pair[first_chain]] = phi[chain_off[first_chain]]
-    edge_chain = chain_of_pt[:-1]
-    e2, b = _ellipsoid(crs)
-    _, terms = _edge_terms(
-        lam, phi, ref[chain_pair[edge_chain]], chain_of_pt[1:] != edge_chain, e2, b
-    )
-    per_chain = np.bincount(edge_chain, weights=terms, minlength=n_chains) * chain_sign
-    # the trapezoid sum of a counter-clockwise ring is negative
-    return -np.bincount(chain_pair, weights=per_chain, minlength=n)
+    per_chain, _, bad = _survey_sums(x, y, chain_of_pt, chain_pair, crs, method)
+    if bad.any():
+        raise _invalid(crs, np.asarray(chain_pair)[bad])
+    return np.bincount(chain_pair, weights=per_chain * chain_sign, minlength=n)
 
 
-def official_area(geometries, /, *, crs) -> np.ndarray:
-    """Official ellipsoidal area (椭球面积) in m², by the survey trapezoid formula.
+def official_area(geometries, /, *, crs, method=DEFAULT_AREA_METHOD) -> np.ndarray:
+    """Official ellipsoidal area (椭球面积) in m², by the land survey's method.
 
     Parameters
     ----------
@@ -281,11 +483,16 @@ def official_area(geometries, /, *, crs) -> np.ndarray:
         CRS of the coordinates (required). Geographic coordinates are read as
         x = longitude, y = latitude in degrees. Must agree with ``geometries.crs``
         when the input has one.
+    method : str or AreaMethod
+        A name of :data:`AREA_METHODS`: ``"survey3"`` (default: the third national land
+        survey — plane coordinates to 4 decimals, edges over 70 m densified) or
+        ``"survey2"`` (32号 as written), or an :class:`AreaMethod` of your own.
 
     Returns
     -------
     numpy.ndarray
-        float64, one area in m² per input geometry.
+        float64, one area in m² per input geometry, unrounded (``TBMJ`` is this rounded
+        half up to 0.01 m²).
 
     Raises
     ------
@@ -293,13 +500,15 @@ def official_area(geometries, /, *, crs) -> np.ndarray:
         Missing, unreadable or mismatched CRS, or coordinates invalid in it.
     GeometryError
         Non-geometries, curved geometries, or a ring that encloses a pole.
+    ValueError
+        An unknown method.
 
     Notes
     -----
-    Vertices are inverse-projected to (B, L) on the CRS's ellipsoid; each ring
-    is a sum of ellipsoidal trapezoids by the survey rules' series in e² (module
-    Notes). Edges are straight in (B, L): for parcels the result equals the
-    geodesic area to ~1e-9 relative. About 2 s per million small polygons.
+    The steps are the module docstring's; a Gauss–Krüger CRS on CGCS2000 or Xian 1980
+    is inverted by the 32号 series, any other CRS by PROJ. Densified areas agree with
+    the geodesic area to ~1e-6 relative; survey2 differs from both on long sloping edges
+    (``docs/area.md``). About 2 s per million small polygons.
 
     Examples
     --------
@@ -321,9 +530,11 @@ def official_area(geometries, /, *, crs) -> np.ndarray:
     array([ 9994.88, 10000.  ])
     """
     geoms, crs = _prepare(geometries, crs)
-    lon, lat, ring_of_pt, is_exterior, feature_of_ring = _rings_lonlat(geoms, crs)
-    e2, b = _ellipsoid(crs)
-    ring_area, winding = _trapezoid_sums(lon, lat, ring_of_pt, len(is_exterior), e2, b)
+    x, y, ring_of_pt, is_exterior, feature_of_ring = _rings_xy(geoms)
+    n_rings = len(is_exterior)
+    ring_area, winding, bad = _survey_sums(x, y, ring_of_pt, np.arange(n_rings), crs, method)
+    if bad.any():
+        raise _invalid(crs, feature_of_ring[bad])
     if (np.abs(winding) > np.pi).any():
         ids = np.unique(feature_of_ring[np.abs(winding) > np.pi]).tolist()
         raise GeometryError(

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from landcheck._version import __version__
-from landcheck.area import official_area
+from landcheck.area import DEFAULT_AREA_METHOD, AreaMethod, area_method, official_area
 from landcheck.engine import ENGINES
 from landcheck.errors import InputError
 from landcheck.provenance import source_info
@@ -204,6 +204,7 @@ def run_facts(
     partition,
     progress,
     roles=None,
+    area_method=DEFAULT_AREA_METHOD,
 ):
     """The facts of every patch on the chosen engine of :data:`landcheck.engine.ENGINES`
     (``local``: :func:`landcheck.engine.facts_in_chunks`; ``dask``:
@@ -215,7 +216,25 @@ def run_facts(
              "partition": partition}
     return spec.run(patches, ref, crs=crs, tolerance_m=tol, params=params,
                     chunk_size=chunk_size, progress=progress, roles=roles,
-                    **{k: given[k] for k in spec.options})
+                    area_method=area_method, **{k: given[k] for k in spec.options})
+
+
+def area_method_of(given, layerset, pack) -> tuple[AreaMethod, str]:
+    """The run's official area method and where it comes from: the ``area_method``
+    argument, else the layer config's ``area_method``, else the rule pack's (whose default
+    is ``survey3``)."""
+    if given is not None:
+        return area_method(given), "argument"
+    if layerset is not None and getattr(layerset, "area_method", None):
+        return area_method(layerset.area_method), f"config {layerset.source or ''}".strip()
+    return area_method(getattr(pack, "area_method", DEFAULT_AREA_METHOD)), "rule pack"
+
+
+def area_provenance(method: AreaMethod, source: str) -> dict:
+    """The provenance record of an area method: its name, steps and where it was chosen."""
+    return {"name": method.name, "from": source, "plane_decimals": method.plane_decimals,
+            "densify_m": method.densify_m, "densify_decimals": method.densify_decimals,
+            "seconds_decimals": method.seconds_decimals}
 
 
 def family_params(pack) -> dict:
@@ -292,8 +311,8 @@ def fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
         rest[todo] = shapely.difference(geoms[todo], overlay.cover[todo])
         rest[split] = np.where(shapely.is_empty(rest[split]), None, rest[split])
         # the rest's area is the complement of the legal part, so the parts add up exactly
-        # (its own official area differs by ~1e-7: splitting an edge of a projected polygon
-        # adds a vertex, and official edges are straight in B/L, not in the plane)
+        # (its own official area differs within SAME_AREA_M2: the cut adds vertices, and
+        # each vertex is rounded and each edge densified on its own)
         area, legal = facts["area_m2"].to_numpy(), decided["legal_m2"].to_numpy()
         rest_area[split] = area[split] - legal[split]
     pieces = [
@@ -314,7 +333,7 @@ def fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
         has[has] = ~shapely.is_empty(extra[has])
         area = np.zeros(len(facts))
         if has.any():
-            area[has] = official_area(extra[has], crs=patch_gdf.crs)
+            area[has] = official_area(extra[has], crs=patch_gdf.crs, method=overlay.area_method)
         part = _part(facts, has, name, verdict, extra, area)
         pieces.append(part.assign(_k=k))
     frame = pd.concat(pieces).sort_values(["_row", "_k"], kind="stable")
@@ -342,7 +361,7 @@ def _part(facts, mask, name, verdict, geoms, area):
     )
 
 
-def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
+def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0, area=None) -> dict:
     import pyogrio
     import pyproj
 
@@ -357,6 +376,8 @@ def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0) -> dict:
         "working_crs": crs_decision.label(),
         "working_crs_how": f"{crs_decision.how}: {crs_decision.detail}",
         "tolerance_m": tol,
+        "area_method": area if area is not None else area_provenance(
+            area_method(getattr(pack, "area_method", DEFAULT_AREA_METHOD)), "rule pack"),
         "rules": pack.to_dict(),
         "inputs": {"patches": info(patch_gdf), **{r: info(g) for r, g in ref.items()}},
         "versions": {

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.facts import OverlayResult, compute_facts
 
 __all__ = ["CHUNK_MARGIN_M", "DEFAULT_CHUNK", "ENGINES", "Engine", "LayerIndex", "chunk_margin",
@@ -104,9 +105,10 @@ def default_threads() -> int:
 def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int | None = None,
                     chunk_size: int | None = None,
                     progress: Callable[[str], None] | None = None,
-                    roles=None) -> OverlayResult:
+                    roles=None, area_method=DEFAULT_AREA_METHOD) -> OverlayResult:
     """:func:`~landcheck.overlay.compute_facts` over spatial chunks on ``threads`` threads
-    (``roles``: the layer set's :class:`~landcheck.roles.RoleSet`, default the built-in)."""
+    (``roles``: the layer set's :class:`~landcheck.roles.RoleSet`, default the built-in;
+    ``area_method``: the official area method, :data:`landcheck.area.AREA_METHODS`)."""
     threads = default_threads() if threads is None else int(threads)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
     if threads < 1 or chunk_size < 1:
@@ -118,7 +120,7 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
     if n_chunks == 1:
         whole = layers.layers if isinstance(layers, LayerIndex) else layers
         return compute_facts(patches, whole, crs=crs, tolerance_m=tolerance_m, params=params,
-                             roles=roles)
+                             roles=roles, area_method=area_method)
     order = spatial_order(patches)
     chunks = [np.sort(c) for c in np.array_split(order, n_chunks)]
     say = progress or (lambda msg: None)
@@ -130,7 +132,7 @@ def facts_in_chunks(patches, layers, *, crs, tolerance_m, params, threads: int |
         part = patches.iloc[rows].reset_index(drop=True)
         near = index.around(_bounds_of(part))
         result = compute_facts(part, near, crs=crs, tolerance_m=tolerance_m, params=params,
-                               roles=roles)
+                               roles=roles, area_method=area_method)
         done[0] += 1
         say(f"overlay: chunk {done[0]}/{len(chunks)} ({len(rows)} patches)")
         return result
@@ -167,15 +169,17 @@ def merge_results(results, chunks, n) -> OverlayResult:
         r.uncovered if r.uncovered is not None else np.full(len(r.facts), None, dtype=object)
         for r in results])[back]
     return OverlayResult(facts=facts, cover=cover, remainder=remainder,
-                         schema=results[0].schema, parts=parts, uncovered=uncovered)
+                         schema=results[0].schema, parts=parts, uncovered=uncovered,
+                         area_method=results[0].area_method)
 
 
 @dataclass(frozen=True)
 class Engine:
     """A facts engine: ``run(patches, layers, *, crs, tolerance_m, params, chunk_size,
-    progress, roles, **options)`` returns the :class:`~landcheck.facts.OverlayResult` of all
-    patches, identical whatever the engine; ``options`` are the keyword options only this
-    engine takes (with the value meaning "not given")."""
+    progress, roles, area_method, **options)`` returns the
+    :class:`~landcheck.facts.OverlayResult` of all patches, identical whatever the engine;
+    ``options`` are the keyword options only this engine takes (with the value meaning "not
+    given")."""
 
     name: str
     run: Callable[..., OverlayResult]

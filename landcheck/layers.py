@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 import pyproj
 
+from landcheck.area import AREA_METHODS
 from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
 from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
 
@@ -88,7 +89,7 @@ _LAYER_KEYS = {
 }
 #: Keys of a ``[layers.<name>]`` table that declare a custom role (see :mod:`landcheck.roles`).
 _CUSTOM_KEYS = {"kind", "label_zh", "label_en", "remainder_share"}
-_TOP_KEYS = {"name", "crs", "patches", "layers"}
+_TOP_KEYS = {"name", "crs", "area_method", "patches", "layers"}
 _ON_INVALID = ("raise", "warn", "fix")
 _HELMERT_KEYS = {"tx", "ty", "tz", "rx", "ry", "rz", "s", "convention"}
 
@@ -158,12 +159,16 @@ class LayerSet:
         crs: str | None = None,
         name: str | None = None,
         source: str | None = None,
+        area_method: str | None = None,
     ):
         self.layers = dict(layers)
         self.patches = patches
         self.crs = crs
         self.name = name
         self.source = source
+        #: the official area method the config names (:data:`landcheck.area.AREA_METHODS`);
+        #: None: the rule pack's
+        self.area_method = area_method
 
     def __repr__(self) -> str:
         roles = ", ".join(self.layers)
@@ -264,6 +269,10 @@ class LayerSet:
         crs = data.get("crs")
         if crs is not None:
             _check_crs("crs", crs, problems, projected=True)
+        area_method = data.get("area_method")
+        if area_method is not None and area_method not in AREA_METHODS:
+            problems.append(f"area_method: unknown method {area_method!r}; use one of "
+                            f"{', '.join(map(repr, AREA_METHODS))}")
         patches = None
         if "patches" in data:
             patches = _layer_spec("patches", data["patches"], base, problems)
@@ -291,7 +300,8 @@ class LayerSet:
         if problems:
             raise ConfigError(source, problems)
         name = data.get("name")
-        return cls(layers, patches=patches, crs=crs, name=name, source=source)
+        return cls(layers, patches=patches, crs=crs, name=name, source=source,
+                   area_method=area_method)
 
 
 def _suggest(word: str, options) -> str:

@@ -25,6 +25,8 @@ import pandas as pd
 from landcheck.chain import (  # noqa: F401  (VERDICT_FACTS, DEFAULT_TOLERANCE_M: public here too)
     DEFAULT_TOLERANCE_M,
     VERDICT_FACTS,
+    area_method_of,
+    area_provenance,
     as_date,
     as_layerset,
     check_engine,
@@ -91,6 +93,7 @@ def screen(
     families=None,
     working_crs=None,
     tolerance_m: float | None = None,
+    area_method=None,
     reference_date=None,
     threads: int | None = None,
     chunk_size: int | None = None,
@@ -121,6 +124,10 @@ def screen(
         the data; see :func:`landcheck.crs.choose_working_crs`).
     tolerance_m : float, optional
         Positional tolerance for slivers (default: the pack's ``tolerance_m``, else 0.1 m).
+    area_method : str or AreaMethod, optional
+        The official area method of every area (:data:`landcheck.area.AREA_METHODS`;
+        default: the layer config's ``area_method``, else the rule pack's, ``"survey3"``
+        unless it says otherwise). Recorded in the provenance.
     reference_date : date, optional
         "Today" for deadline rules (default: the current date).
     threads : int, optional
@@ -164,6 +171,7 @@ def screen(
     crs_decision = decide_working_crs(patch_gdf, ref, layerset, working_crs)
     patch_gdf, ref = to_working_all(patch_gdf, ref, layerset, crs_decision.crs)
     tol = tolerance_of(pack, tolerance_m)
+    method, method_from = area_method_of(area_method, layerset, full)
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
     ref_date = as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
@@ -172,10 +180,12 @@ def screen(
     with cyclic_gc_paused():
         overlay = run_facts(patch_gdf, ref, crs_decision.crs, tol, family_params(full), engine,
                             threads=threads, chunk_size=chunk_size, scheduler=scheduler,
-                            shared_dir=shared_dir, partition=partition, progress=say, roles=roles)
+                            shared_dir=shared_dir, partition=partition, progress=say, roles=roles,
+                            area_method=method)
         fired, verdicts, fragments = judge(patch_gdf, overlay, pack, run, ref.get("townships"),
                                            roles)
-    prov = provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0)
+    prov = provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0,
+                      area_provenance(method, method_from))
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
     return ScreenResult(
         verdicts=verdicts,

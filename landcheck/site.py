@@ -34,7 +34,8 @@ import pandas as pd
 import shapely
 
 from landcheck._version import __version__
-from landcheck.area import m2_to_mu, official_area
+from landcheck.area import DEFAULT_AREA_METHOD, m2_to_mu, official_area
+from landcheck.area import area_method as _resolve_method
 from landcheck.errors import GeometryError, InputError, format_ids
 from landcheck.geometry.pairs import clip, feature_ids, pairs
 from landcheck.geometry.parts import polygonal
@@ -90,7 +91,7 @@ _NOTES = {
 # ---------------------------------------------------------------- entry point
 
 
-def site_query(project, layers, *, working_crs=None) -> SiteReport:
+def site_query(project, layers, *, working_crs=None, area_method=None) -> SiteReport:
     """Everything a planned project overlaps among the configured reference layers.
 
     Parameters
@@ -103,6 +104,9 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
         not configured.
     working_crs : CRS-like, optional
         Projected CRS to measure in (default: the layer set's ``crs``, else from the data).
+    area_method : str or AreaMethod, optional
+        The official area method (:data:`landcheck.area.AREA_METHODS`; default: the layer
+        config's ``area_method``, else ``"survey3"``).
 
     Returns
     -------
@@ -135,8 +139,12 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
     ids, geoms = _project_features(project)
     site = shapely.union_all(geoms)
     targets = np.array([site, *geoms], dtype=object)
-    target_area = official_area(targets, crs=decision.crs)
-    rows = _measure_all(targets, refs, decision.crs, sr)
+    config = _layerset(layers) if isinstance(layers, str | Path) else layers
+    given = getattr(config, "area_method", None)
+    method = _resolve_method(area_method if area_method is not None else
+                             given or DEFAULT_AREA_METHOD)
+    target_area = official_area(targets, crs=decision.crs, method=method)
+    rows = _measure_all(targets, refs, decision.crs, sr, method)
     rows["share"] = rows["area_m2"] / target_area[rows["target"].to_numpy()]
     table = _site_table(rows[rows["target"] == 0], [r for r in sr.layer_roles if r in refs], sr)
     by_feature = rows[rows["target"] > 0].copy()
@@ -146,7 +154,8 @@ def site_query(project, layers, *, working_crs=None) -> SiteReport:
                              "area_mu": m2_to_mu(target_area[1:])})
     prov = {"landcheck": __version__, "run_at": t0.isoformat(timespec="seconds"),
             "working_crs": decision.label(),
-            "working_crs_how": f"{decision.how}: {decision.detail}", "inputs": sources}
+            "working_crs_how": f"{decision.how}: {decision.detail}",
+            "area_method": method.name, "inputs": sources}
     return SiteReport(table=table, by_feature=by_feature, features=features,
                       site_area_m2=float(target_area[0]), site=site, crs=decision.crs,
                       checked=tuple(r for r in sr.layer_roles if r in refs),
@@ -236,7 +245,7 @@ def _project_features(project) -> tuple[list[str], np.ndarray]:
 # ---------------------------------------------------------------- measuring
 
 
-def _measure_all(targets, refs, crs, sr) -> pd.DataFrame:
+def _measure_all(targets, refs, crs, sr, method) -> pd.DataFrame:
     frames = []
     for role, ref in refs.items():
         pi, ri, pieces = _pieces(targets, ref)
@@ -244,14 +253,17 @@ def _measure_all(targets, refs, crs, sr) -> pd.DataFrame:
             codes = ref["class"].astype("string").str.strip().str.upper().fillna("")
             groups = landuse_group(codes, source="landuse").fillna("unknown")
             frames.append(_grouped("landuse_group", pi, ri, pieces, ref,
-                                   groups.to_numpy(dtype=object), _group_names, crs, sr))
+                                   groups.to_numpy(dtype=object), _group_names, crs, sr,
+                                   method))
             frames.append(_grouped("landuse", pi, ri, pieces, ref,
-                                   codes.to_numpy(dtype=object), _code_names, crs, sr))
+                                   codes.to_numpy(dtype=object), _code_names, crs, sr,
+                                   method))
             continue
         keys = (ref["class"].astype("string").fillna("").to_numpy(dtype=object)
                 if role in sr.classed and "class" in ref.columns
                 else np.full(len(ref), "", dtype=object))
-        frames.append(_grouped(role, pi, ri, pieces, ref, keys, _namer(role, ref, sr), crs, sr))
+        frames.append(_grouped(role, pi, ri, pieces, ref, keys, _namer(role, ref, sr), crs, sr,
+                               method))
     if not frames:
         return pd.DataFrame({"target": pd.Series(dtype=int),
                              **{c: pd.Series(dtype=object) for c in COLUMNS}})
@@ -267,7 +279,7 @@ def _pieces(targets, ref):
     return pi[has], ri[has], pieces[has]
 
 
-def _grouped(role, pi, ri, pieces, ref, keys, namer, crs, sr) -> pd.DataFrame:
+def _grouped(role, pi, ri, pieces, ref, keys, namer, crs, sr, method) -> pd.DataFrame:
     """One row per (target, key): area of the union of the pieces, their ids and names."""
     frame = pd.DataFrame({"target": pi, "key": keys[ri]})
     groups = frame.groupby(["target", "key"], sort=True).indices
@@ -280,7 +292,8 @@ def _grouped(role, pi, ri, pieces, ref, keys, namer, crs, sr) -> pd.DataFrame:
                      "class": key or None, "name": namer(key, ri[idx]), "n": len(hit),
                      "ids": hit})
     out = pd.DataFrame(rows, columns=["target", "role", "role_name", "class", "name", "n", "ids"])
-    area = official_area(np.array(geoms, dtype=object), crs=crs) if geoms else np.zeros(0)
+    area = (official_area(np.array(geoms, dtype=object), crs=crs, method=method) if geoms
+            else np.zeros(0))
     out["area_m2"] = area
     out["area_mu"] = m2_to_mu(area)
     out = out[out["area_m2"] > 0].astype({"target": int, "n": int})

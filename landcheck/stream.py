@@ -84,6 +84,7 @@ def screen_to_gpkg(
     families=None,
     working_crs=None,
     tolerance_m: float | None = None,
+    area_method=None,
     reference_date=None,
     threads: int | None = None,
     chunk_size: int | None = None,
@@ -113,6 +114,8 @@ def screen_to_gpkg(
         Replace existing outputs.
     """
     from landcheck.chain import (
+        area_method_of,
+        area_provenance,
         as_date,
         as_layerset,
         family_params,
@@ -168,6 +171,7 @@ def screen_to_gpkg(
     ref = {role: to_working(g, crs_decision.crs, role, helmert_of(layerset, role))
            for role, g in ref.items()}
     tol = tolerance_of(pack, tolerance_m)
+    method, method_from = area_method_of(area_method, layerset, full)
     params = family_params(full)
     index = LayerIndex(ref, margin=chunk_margin(params))
     ref_date = as_date(reference_date)
@@ -193,7 +197,7 @@ def screen_to_gpkg(
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
                                           chunk_size=max(1, -(-len(gdf) // threads)),
-                                          roles=roles)
+                                          roles=roles, area_method=method)
                 _, verdicts, fragments = judge(gdf, overlay, pack, run, ref.get("townships"),
                                                roles)
             _append(tmp, "verdicts", verdicts)
@@ -212,7 +216,8 @@ def screen_to_gpkg(
         if patch_info is not None:
             stub.attrs[ATTRS_KEY] = dataclasses.replace(patch_info, n_features=len(keys),
                                                         notes=tuple(notes))
-        prov = provenance(stub, ref, pack, crs_decision, tol, ref_date, t0)
+        prov = provenance(stub, ref, pack, crs_decision, tol, ref_date, t0,
+                          area_provenance(method, method_from))
         prov["streamed"] = {"chunks": len(chunks), "chunk_size": chunk_size,
                             "patches": len(keys)}
         _append(tmp, "metadata", _metadata(prov))

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from landcheck.area import SAME_AREA_M2
 from landcheck.roles import BUILTIN, RoleSet
 
 if TYPE_CHECKING:
@@ -220,9 +221,9 @@ def _split(facts, fired, rules, verdict, shares) -> pd.DataFrame:
     # the legal fragment and the rest of the patch carries the verdict. Where a patch-wide rule
     # (e.g. photovoltaic on farmland) makes part of the cover illegal, there is no geometry for
     # that part in the facts, so the patch stays whole (its split areas are still reported).
-    # (rtol 1e-6: official areas of parts add up only to ~1e-7, edges being straight in B/L)
+    # (to SAME_AREA_M2: the legal area and the cover's may come from different outlines)
     out["split"] = (np.isin(verdict, ["illegal", "needs_review"]) & (legal > 0)
-                    & np.isclose(legal, cover, rtol=1e-6, atol=1e-6))
+                    & np.isclose(legal, cover, rtol=0.0, atol=SAME_AREA_M2))
     for share in shares:
         rem_col, whole_col = share.remainder, share.whole
         rem = (

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.errors import InputError
 from landcheck.facts import compute_facts
 
@@ -93,6 +94,7 @@ def facts_on_dask(
     partition="tiles",
     progress=None,
     roles=None,
+    area_method=DEFAULT_AREA_METHOD,
 ):
     """Facts of all patches, computed chunk by chunk on a dask cluster.
 
@@ -102,9 +104,9 @@ def facts_on_dask(
         Canonical patches in ``crs``.
     layers : dict of role → GeoDataFrame
         Reference layers in ``crs``; written once to ``shared_dir`` as GeoParquet.
-    crs, tolerance_m, params, roles
-        As for :func:`landcheck.overlay.compute_facts` (the role set travels to the workers
-        with each task).
+    crs, tolerance_m, params, roles, area_method
+        As for :func:`landcheck.overlay.compute_facts` (the role set and the area method
+        travel to the workers with each task).
     scheduler : str, optional
         ``None`` or ``"local:N"`` (a local cluster of N worker processes, default 2),
         ``"local-threads:N"`` (in-process workers, for tests) or a scheduler address such as
@@ -158,6 +160,7 @@ def facts_on_dask(
                     tolerance_m,
                     params,
                     roles,
+                    area_method,
                     pure=False,
                 )
                 for rows, box in zip(chunks, boxes, strict=True)
@@ -323,8 +326,9 @@ def _read(layer: LayerFile, box):
     return frame[list(layer.columns)]
 
 
-def _chunk_facts(chunk, files, box, crs, tolerance_m, params, roles=None):
+def _chunk_facts(chunk, files, box, crs, tolerance_m, params, roles=None,
+                 area_method=DEFAULT_AREA_METHOD):
     """Runs on a worker: read the chunk's extent of every layer, compute the chunk's facts."""
     layers = {role: _read(layer, box) for role, layer in files.items()}
     return compute_facts(chunk, layers, crs=crs, tolerance_m=tolerance_m, params=params,
-                         roles=roles)
+                         roles=roles, area_method=area_method)

@@ -29,10 +29,12 @@ __all__ = ["PATCH_FACT_PROVIDERS", "SUBJECTS", "PatchFacts", "SubjectCheck", "re
 class PatchFacts:
     """Extra patch facts.
 
-    ``compute(work, patches, facts, layers, *, crs, params)`` gets the patch geometries
-    (``None`` where a geometry cannot be judged), the canonical patch frame, the facts
-    computed so far, the reference layers by role (already in ``crs``) and the family's
-    parameters; it returns a DataFrame with exactly the columns of ``schema`` (same index as
+    ``compute(work, patches, facts, layers, *, crs, params, area_method)`` gets the patch
+    geometries (``None`` where a geometry cannot be judged), the canonical patch frame, the
+    facts computed so far, the reference layers by role (already in ``crs``), the family's
+    parameters and the run's official area method (every area it measures uses it:
+    ``landcheck.geometry.pairs.areas(geoms, crs, area_method)``); it returns a DataFrame
+    with exactly the columns of ``schema`` (same index as
     ``facts``). Roles it needs but that are absent → leave the columns null.
     """
 
@@ -48,7 +50,7 @@ class PatchFacts:
 class SubjectCheck:
     """Judging features of one role (``subject``) other than patches.
 
-    ``compute(features, layers, *, crs, params, reference_date)`` returns
+    ``compute(features, layers, *, crs, params, reference_date, area_method)`` returns
     ``(facts, parts)``: the facts DataFrame (one row per feature, same order, with ``id``
     and ``area_m2``, columns exactly ``schema``) and a dict of named per-row geometry
     arrays (e.g. ``{"outside": array}``) for the fragments layer. A check that groups

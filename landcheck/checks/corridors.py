@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import PatchFacts, register_patch_facts
 from landcheck.geometry.measure import allowed_zone, corridor_land
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
@@ -68,7 +69,8 @@ CLASS_ZH: dict[str, str] = {
 LIMIT_SUFFIX = "_limit_m"
 
 
-def belt_facts(work, patches, facts, layers, *, crs, params) -> tuple[pd.DataFrame, dict]:
+def belt_facts(work, patches, facts, layers, *, crs, params,
+               area_method=DEFAULT_AREA_METHOD) -> tuple[pd.DataFrame, dict]:
     """Facts of the ``corridors`` family and the excess geometry of every patch.
 
     Parameters
@@ -100,7 +102,7 @@ def belt_facts(work, patches, facts, layers, *, crs, params) -> tuple[pd.DataFra
     cols = _empty(n)
     excess = np.full(n, None, dtype=object)
     if "corridors" in layers and "corridor_search_m" in params:
-        _measure(work, patches, facts, layers, crs, params, cols, excess)
+        _measure(work, patches, facts, layers, crs, params, cols, excess, area_method)
     out = pd.DataFrame({c: pd.Series(v, index=facts.index, dtype=object if SCHEMA[c] == "list"
                                      else None) for c, v in cols.items()})
     return out[list(SCHEMA)], {"excess": excess}
@@ -118,7 +120,7 @@ def _empty(n: int) -> dict:
     }
 
 
-def _measure(work, patches, facts, layers, crs, params, cols, excess) -> None:
+def _measure(work, patches, facts, layers, crs, params, cols, excess, method) -> None:
     """Fill ``cols`` and ``excess`` for the belts (patches near a corridor with a limit)."""
     corridors = layers["corridors"]
     land, limit, classes = _limited(corridors, params)
@@ -151,8 +153,8 @@ def _measure(work, patches, facts, layers, crs, params, cols, excess) -> None:
         cols["belt_corridor_classes"][row] = kinds[i]
         cols["belt_corridor_classes_zh"][row] = [CLASS_ZH.get(k, k) for k in kinds[i]]
     cols["belt_limit_m"][sel] = limit[_nearest(geoms, land, pj, ci, m)]
-    cols["belt_farmland_m2"][sel] = areas(farm, crs)
-    cols["belt_excess_m2"][sel] = areas(over, crs)
+    cols["belt_farmland_m2"][sel] = areas(farm, crs, method)
+    cols["belt_excess_m2"][sel] = areas(over, crs, method)
     if "after" in patches.columns:
         after = pd.to_datetime(patches["after"], errors="coerce").to_numpy(dtype="datetime64[ns]")
         cols["belt_built"][sel] = after[sel]

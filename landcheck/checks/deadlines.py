@@ -12,14 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import PatchFacts, register_patch_facts
 
 SCHEMA = {"due_date": "date"}
 DOCS = {"due_date": "rectification deadline from the issuing level and the issue date (DOMAIN §6)"}
 
 
-def compute(work, patches, facts, layers, *, crs, params):
-    """``due_date`` per patch; null where the level or the issue date is missing or unknown."""
+def compute(work, patches, facts, layers, *, crs, params, area_method=DEFAULT_AREA_METHOD):
+    """``due_date`` per patch; null where the level or the issue date is missing or unknown
+    (``crs`` and ``area_method`` are part of the provider signature; no area is measured)."""
     issued = pd.to_datetime(facts["issued"], errors="coerce") if "issued" in facts else None
     out = pd.DataFrame(index=facts.index)
     if issued is None or "level" not in facts:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import SubjectCheck, register_subject
 from landcheck.geometry.pairs import areas, clip, pairs, union_by
 from landcheck.geometry.parts import polygonal
@@ -47,7 +48,8 @@ PLAN_SCHEMA: dict[str, str] = {
 SCHEMA: dict[str, str] = PLAN_SCHEMA
 
 
-def compute_plan_facts(features, layers, *, crs, params, reference_date=None):
+def compute_plan_facts(features, layers, *, crs, params, reference_date=None,
+                       area_method=DEFAULT_AREA_METHOD):
     """Facts of every plan (one row per plan) and its measured parts.
 
     Parameters
@@ -73,6 +75,7 @@ def compute_plan_facts(features, layers, *, crs, params, reference_date=None):
         part outside the town boundary, its part on permanent farmland, and its geometry.
     """
     plans, _, _, plan_geom = plan_facts(features, layers, crs=crs, params=params,
+                                        area_method=area_method,
                                         with_parts=True)
     parts = {"outside": _outside(plan_geom, layers.get("town_boundary")),
              "permanent_farmland": _inside(plan_geom, layers.get("permanent_farmland")),
@@ -80,7 +83,8 @@ def compute_plan_facts(features, layers, *, crs, params, reference_date=None):
     return plans, parts
 
 
-def plan_facts(features, layers, *, crs, params, with_parts=False):
+def plan_facts(features, layers, *, crs, params, with_parts=False,
+               area_method=DEFAULT_AREA_METHOD):
     """Facts one row per plan (columns :data:`PLAN_SCHEMA`), plans in order of first part.
 
     With ``with_parts=True`` also returns the usable part geometries, per part the row
@@ -96,8 +100,8 @@ def plan_facts(features, layers, *, crs, params, with_parts=False):
     out["kind"] = _first_by(_text(features, "kind").str.strip(), code, n)
     out["part_n"] = np.bincount(code, minlength=n).astype(float)
     out["geom_ok"] = np.bincount(code, weights=shapely.is_missing(work), minlength=n) == 0
-    out["area_m2"] = areas(plan_geom, crs)
-    out["public_m2"] = areas(public_geom, crs)
+    out["area_m2"] = areas(plan_geom, crs, area_method)
+    out["public_m2"] = areas(public_geom, crs, area_method)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["public_share"] = np.where(out["area_m2"] > 0, out["public_m2"] / out["area_m2"],
                                        np.nan)
@@ -107,7 +111,8 @@ def plan_facts(features, layers, *, crs, params, with_parts=False):
     for col, ref, measure in (("town_boundary_m2", "town_boundary", _inside),
                               ("outside_m2", "town_boundary", _outside),
                               ("permanent_farmland_m2", "permanent_farmland", _inside)):
-        out[col] = areas(measure(plan_geom, layers[ref]), crs) if ref in layers else np.nan
+        out[col] = (areas(measure(plan_geom, layers[ref]), crs, area_method) if ref in layers
+                    else np.nan)
     out = _typed(out, PLAN_SCHEMA)
     return (out, work, code, plan_geom) if with_parts else out
 

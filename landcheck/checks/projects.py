@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import SubjectCheck, register_subject
 from landcheck.errors import RuleError
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
@@ -69,7 +70,8 @@ _MD_RE = re.compile(r"(\d{1,2})-(\d{1,2})")
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # leap-year lengths
 
 
-def compute_project_facts(features, layers, *, crs, params, reference_date=None):
+def compute_project_facts(features, layers, *, crs, params, reference_date=None,
+                          area_method=DEFAULT_AREA_METHOD):
     """Facts and measured parts of every project plot.
 
     Parameters
@@ -99,14 +101,15 @@ def compute_project_facts(features, layers, *, crs, params, reference_date=None)
     work, ok = _usable(features)
     n = len(work)
     facts = _attributes(features, ok)
-    facts["area_m2"] = areas(work, crs)
+    facts["area_m2"] = areas(work, crs, area_method)
     facts = pd.concat([facts, _deadline_facts(facts, p)], axis=1)
-    zone, outside = _zone_facts(work, facts["kind"], layers, crs)
-    facts["zone_m2"], facts["outside_m2"] = zone, _area_or_null(outside, zone, crs)
-    facts = pd.concat([facts, _building_facts(work, layers.get("buildings"), crs, ok)], axis=1)
-    farm, not_farm = _farmland_after(work, layers.get("landuse"), crs)
+    zone, outside = _zone_facts(work, facts["kind"], layers, crs, area_method)
+    facts["zone_m2"], facts["outside_m2"] = zone, _area_or_null(outside, zone, crs, area_method)
+    buildings = _building_facts(work, layers.get("buildings"), crs, ok, area_method)
+    facts = pd.concat([facts, buildings], axis=1)
+    farm, not_farm = _farmland_after(work, layers.get("landuse"), crs, area_method)
     facts["farmland_after_m2"] = np.where(ok, farm, np.nan) if farm is not None else np.nan
-    facts["not_farmland_m2"] = (np.where(ok, areas(not_farm, crs), np.nan)
+    facts["not_farmland_m2"] = (np.where(ok, areas(not_farm, crs, area_method), np.nan)
                                 if not_farm is not None else np.nan)
     parts = {"outside": outside,
              "not_farmland": not_farm if not_farm is not None else np.full(n, None, dtype=object)}
@@ -183,7 +186,7 @@ def _deadline_facts(facts, p) -> pd.DataFrame:
     return out
 
 
-def _zone_facts(work, kinds, layers, crs):
+def _zone_facts(work, kinds, layers, crs, area_method):
     """Area inside the kind's zone, and the part outside it (None where nothing is)."""
     n = len(work)
     zone = np.full(n, np.nan)
@@ -195,7 +198,7 @@ def _zone_facts(work, kinds, layers, crs):
             continue
         sub = work[rows]
         inside = _inside(sub, layers[role])
-        zone[rows] = areas(inside, crs)
+        zone[rows] = areas(inside, crs, area_method)
         rest = np.where(shapely.is_missing(inside), sub, None)
         both = ~shapely.is_missing(inside)
         if both.any():
@@ -211,12 +214,12 @@ def _inside(work, ref) -> np.ndarray:
     return polygonal(union_by(clip(work, ref_geoms, pi, ri), pi, len(work)))
 
 
-def _area_or_null(parts, measured, crs) -> np.ndarray:
+def _area_or_null(parts, measured, crs, area_method) -> np.ndarray:
     """Area of ``parts`` where ``measured`` is known, else null."""
-    return np.where(np.isnan(measured), np.nan, areas(parts, crs))
+    return np.where(np.isnan(measured), np.nan, areas(parts, crs, area_method))
 
 
-def _building_facts(work, buildings, crs, ok) -> pd.DataFrame:
+def _building_facts(work, buildings, crs, ok, area_method) -> pd.DataFrame:
     n = len(work)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     if buildings is None:
@@ -229,25 +232,25 @@ def _building_facts(work, buildings, crs, ok) -> pd.DataFrame:
     geoms = np.asarray(buildings.geometry.values, dtype=object)
     pi, ri = pairs(work, geoms)
     pieces = polygonal(clip(work, geoms, pi, ri))
-    positive = areas(pieces, crs) > 0  # touching the plot is not standing on it
+    positive = areas(pieces, crs, area_method) > 0  # touching the plot is not standing on it
     is_main = (kind == "main").fillna(False).to_numpy()[ri] & positive
     is_annex = (kind == "annex").fillna(False).to_numpy()[ri] & positive
     out["main_building_n"] = np.where(ok, np.bincount(pi[is_main], minlength=n), np.nan)
     union = union_by(pieces[is_main], pi[is_main], n)
-    out["main_building_m2"] = np.where(ok, areas(polygonal(union), crs), np.nan)
+    out["main_building_m2"] = np.where(ok, areas(polygonal(union), crs, area_method), np.nan)
     out["main_building_ids"] = lists_by(feature_ids(buildings, ri[is_main]), pi[is_main], n)
     out["annex_building_n"] = np.where(ok, np.bincount(pi[is_annex], minlength=n), np.nan)
     return out
 
 
-def _farmland_after(work, landuse, crs):
+def _farmland_after(work, landuse, crs, area_method):
     """Area on farmland-group parcels and the part of each plot that is not farmland."""
     if landuse is None or "class" not in landuse.columns:
         return None, None
     codes = landuse["class"].astype("string").str.strip().str.upper()
     farm = (landuse_group(codes, source="landuse") == "farmland").fillna(False).to_numpy()
     farmland = _inside(work, landuse[farm])
-    area = areas(farmland, crs)
+    area = areas(farmland, crs, area_method)
     rest = np.where(shapely.is_missing(farmland), work, None)
     both = ~shapely.is_missing(farmland)
     if both.any():

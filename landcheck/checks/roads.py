@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import PatchFacts, register_patch_facts
 from landcheck.geometry.measure import strip_width
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
@@ -58,7 +59,8 @@ DOCS: dict[str, str] = {
 }
 
 
-def road_facts(work, patches, facts, layers, *, crs, params) -> pd.DataFrame:
+def road_facts(work, patches, facts, layers, *, crs, params,
+               area_method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
     """Facts of the ``roads`` family for every patch (null where not a rural road).
 
     Parameters
@@ -75,6 +77,8 @@ def road_facts(work, patches, facts, layers, *, crs, params) -> pd.DataFrame:
         The working CRS (areas are official ellipsoidal m²).
     params : dict
         Parameters of the ``roads`` family (no geometry parameter is needed).
+    area_method : str or AreaMethod
+        The run's official area method (:data:`landcheck.area.AREA_METHODS`).
 
     Returns
     -------
@@ -94,7 +98,8 @@ def road_facts(work, patches, facts, layers, *, crs, params) -> pd.DataFrame:
         cols["road_width_m"][rows] = width
         cols["road_public_welfare_forest_m2"][rows] = _public_welfare(facts, rows)
         if "roads_before" in layers:
-            before_m2, ids, before_w = _previous(geoms, layers["roads_before"], crs)
+            before_m2, ids, before_w = _previous(geoms, layers["roads_before"], crs,
+                                                 area_method)
             area = facts["area_m2"].to_numpy(dtype=float)[rows]
             cols["road_before_m2"][rows] = before_m2
             cols["road_before_width_m"][rows] = before_w
@@ -116,7 +121,7 @@ def _public_welfare(facts: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return facts[cols].to_numpy(dtype=float)[rows].sum(axis=1)
 
 
-def _previous(geoms: np.ndarray, ref, crs):
+def _previous(geoms: np.ndarray, ref, crs, method):
     """Area on previous roads, their ids and the widest one's width, per road patch.
 
     Only pairs with a positive-area overlap count: a road that merely touches an earlier
@@ -128,7 +133,7 @@ def _previous(geoms: np.ndarray, ref, crs):
     pieces = polygonal(clip(geoms, ref_geoms, pi, ri))
     has = ~shapely.is_missing(pieces)
     pi, ri, pieces = pi[has], ri[has], pieces[has]
-    before_m2 = areas(union_by(pieces, pi, m), crs)
+    before_m2 = areas(union_by(pieces, pi, m), crs, method)
     ids = lists_by(feature_ids(ref, ri), pi, m)
     width = _road_widths(ref, ref_geoms)
     before_w = np.full(m, np.nan)

@@ -25,7 +25,7 @@ NO_FINDING = ("engine.no_finding", "legal", "未发现问题", "no finding")
 
 
 def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs=None,
-          reference_date=None, progress=None):
+          reference_date=None, progress=None, area_method=None):
     """Judge every feature of the role ``subject`` with the pack's rules for it.
 
     Parameters
@@ -35,7 +35,7 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
         ``"temporary_footprints"``, ``"development_plans"`` (see
         :data:`landcheck.checks.SUBJECTS`).
     layers : LayerSet or path to a TOML layer config
-    rules, overrides, working_crs, reference_date
+    rules, overrides, working_crs, reference_date, area_method
         As for :func:`landcheck.screen`. ``reference_date`` is the as-of date of
         date-based rules (default: today).
 
@@ -85,15 +85,18 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
     crs_decision = ch.decide_working_crs(feats, refs, layerset, working_crs)
     feats, refs = ch.to_working_all(feats, refs, layerset, crs_decision.crs)
     ref_date = ch.as_date(reference_date)
+    method, method_from = ch.area_method_of(area_method, layerset, full)
     facts, parts = spec.compute(feats, refs, crs=crs_decision.crs,
-                                params=ch.family_params(full), reference_date=ref_date)
+                                params=ch.family_params(full), reference_date=ref_date,
+                                area_method=method)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     fired = pack.evaluate(facts, run=run, subject=subject)
     decided = decide(facts, fired, pack.rules, default=NO_FINDING, run=run)
     geometry = parts.pop("geometry", None)
     verdicts = _verdict_table(feats, facts, decided, geometry)
-    fragments = _fragments(facts, decided, parts, crs_decision.crs)
-    prov = ch.provenance(feats, refs, full, crs_decision, None, ref_date, t0)
+    fragments = _fragments(facts, decided, parts, crs_decision.crs, method)
+    prov = ch.provenance(feats, refs, full, crs_decision, None, ref_date, t0,
+                         ch.area_provenance(method, method_from))
     prov["subject"] = subject
     return ScreenResult(verdicts=verdicts, fragments=fragments, facts=facts, fired=fired,
                            provenance=prov, pack=pack)
@@ -109,14 +112,14 @@ def _verdict_table(feats, facts, decided, geometry=None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=geoms, crs=feats.crs)
 
 
-def _fragments(facts, decided, parts, crs) -> gpd.GeoDataFrame:
+def _fragments(facts, decided, parts, crs, method) -> gpd.GeoDataFrame:
     frames = []
     for name, geoms in parts.items():
         geoms = np.asarray(geoms, dtype=object)
         has = ~shapely.is_missing(geoms) & ~shapely.is_empty(
             np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms))
         rows = np.flatnonzero(has)
-        area = official_area(geoms[rows], crs=crs) if len(rows) else np.zeros(0)
+        area = official_area(geoms[rows], crs=crs, method=method) if len(rows) else np.zeros(0)
         frames.append(pd.DataFrame({"id": facts["id"].to_numpy()[rows], "part": name,
                                     "verdict": decided["verdict"].to_numpy()[rows],
                                     "area_m2": area, "geometry": geoms[rows]}))

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import SubjectCheck, register_subject
 from landcheck.errors import InputError, RuleError
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
@@ -132,7 +133,7 @@ def _whole(value, name: str) -> int:
     return int(value)
 
 
-def _base(feats, crs) -> tuple[pd.DataFrame, np.ndarray]:
+def _base(feats, crs, method) -> tuple[pd.DataFrame, np.ndarray]:
     """``id``, ``geom_ok``, ``area_m2`` and the measurable geometries (None elsewhere)."""
     geoms = np.asarray(feats.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms)
@@ -144,7 +145,7 @@ def _base(feats, crs) -> tuple[pd.DataFrame, np.ndarray]:
            else (feats.index.astype(str)))
     facts["id"] = pd.array(ids, dtype="string")
     facts["geom_ok"] = ok
-    facts["area_m2"] = np.where(ok, areas(work, crs), np.nan)
+    facts["area_m2"] = np.where(ok, areas(work, crs, method), np.nan)
     return facts, work
 
 
@@ -190,7 +191,8 @@ def _per_row_extreme(values: np.ndarray, rows: np.ndarray, n: int, how: str) -> 
 # ---------------------------------------------------------------- footprints
 
 
-def footprint_facts(feats, layers, *, crs, params, reference_date):
+def footprint_facts(feats, layers, *, crs, params, reference_date,
+                    area_method=DEFAULT_AREA_METHOD):
     """Facts and parts of observed temporary-land footprints (see :data:`FOOTPRINT_SCHEMA`).
 
     Parameters
@@ -216,7 +218,7 @@ def footprint_facts(feats, layers, *, crs, params, reference_date):
     if "temporary_land" not in layers:
         raise InputError("temporary_footprints: the check needs the approvals; add "
                          "[layers.temporary_land] to the layer config")
-    facts, work = _base(feats, crs)
+    facts, work = _base(feats, crs, area_method)
     n = len(work)
     appr = layers["temporary_land"]
     ref_geoms = np.asarray(appr.geometry.values, dtype=object)
@@ -228,14 +230,14 @@ def footprint_facts(feats, layers, *, crs, params, reference_date):
     pi, ri, pieces = pi[has], ri[has], pieces[has]
     cover = polygonal(union_by(pieces, pi, n))
     excess = _difference(work, cover)
-    on = areas(pieces, crs) > sliver  # the approvals a footprint lies on
+    on = areas(pieces, crs, area_method) > sliver  # the approvals a footprint lies on
     pi, ri, pieces = pi[on], ri[on], pieces[on]
     late = due[ri] < np.datetime64(reference_date, "D")
     overdue = _difference(polygonal(union_by(pieces[late], pi[late], n)),
                           polygonal(union_by(pieces[~late], pi[~late], n)))
     ids = feature_ids(appr, ri)
-    facts["approved_m2"] = np.where(facts["geom_ok"], areas(cover, crs), np.nan)
-    facts["excess_m2"] = np.where(facts["geom_ok"], areas(excess, crs), np.nan)
+    facts["approved_m2"] = np.where(facts["geom_ok"], areas(cover, crs, area_method), np.nan)
+    facts["excess_m2"] = np.where(facts["geom_ok"], areas(excess, crs, area_method), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         facts["excess_frac"] = facts["excess_m2"] / facts["area_m2"].where(facts["area_m2"] > 0)
     facts["approval_ids"] = lists_by(ids, pi, n)
@@ -245,7 +247,7 @@ def footprint_facts(feats, layers, *, crs, params, reference_date):
     first_due = _per_row_extreme(due[ri], pi, n, "min")
     facts["restoration_due"] = _date_col(first_due)
     facts["overdue_ids"] = lists_by(ids[late], pi[late], n)
-    facts["overdue_m2"] = np.where(facts["geom_ok"], areas(overdue, crs), np.nan)
+    facts["overdue_m2"] = np.where(facts["geom_ok"], areas(overdue, crs, area_method), np.nan)
     days = (np.datetime64(reference_date, "D") - first_due).astype(float)
     facts["overdue_days"] = np.where(np.isnat(first_due), np.nan, days)
     facts["noncompliant_m2"] = facts["excess_m2"] + facts["overdue_m2"]
@@ -255,7 +257,8 @@ def footprint_facts(feats, layers, *, crs, params, reference_date):
 # ---------------------------------------------------------------- approvals
 
 
-def temporary_land_facts(feats, layers, *, crs, params, reference_date=None):
+def temporary_land_facts(feats, layers, *, crs, params, reference_date=None,
+                         area_method=DEFAULT_AREA_METHOD):
     """Facts and parts of temporary-land approvals (see :data:`TEMPORARY_LAND_SCHEMA`).
 
     The term limit is ``linear_term_limit_years`` where ``linear`` is true, else
@@ -270,7 +273,7 @@ def temporary_land_facts(feats, layers, *, crs, params, reference_date=None):
     p = _family(params)
     limit = _whole(p["term_limit_years"], "term_limit_years")
     linear_limit = _whole(p["linear_term_limit_years"], "linear_term_limit_years")
-    facts, work = _base(feats, crs)
+    facts, work = _base(feats, crs, area_method)
     n = len(work)
     start, end = _dates(feats, "start"), _dates(feats, "end")
     facts["start"], facts["end"] = _date_col(start), _date_col(end)
@@ -292,7 +295,8 @@ def temporary_land_facts(feats, layers, *, crs, params, reference_date=None):
         pieces = polygonal(clip(work, pf_geoms, pi, ri))
         has = ~shapely.is_missing(pieces)
         on_pf = polygonal(union_by(pieces[has], pi[has], n))
-        facts["permanent_farmland_m2"] = np.where(facts["geom_ok"], areas(on_pf, crs), np.nan)
+        facts["permanent_farmland_m2"] = np.where(facts["geom_ok"],
+                                                  areas(on_pf, crs, area_method), np.nan)
         facts["permanent_farmland_ids"] = lists_by(feature_ids(pf, ri[has]), pi[has], n)
     else:
         facts["permanent_farmland_m2"] = np.nan

@@ -31,6 +31,9 @@ from landcheck.cli.options import (
 @as_of_opt
 @click.option("--crs", "working_crs", help="Working CRS (default: the config's `crs`).")
 @click.option("--patch-layer", help="Layer inside a multi-layer PATCHES file.")
+@click.option("--area-method", type=click.Choice(["survey3", "survey2"]),
+              help="Official area method (default: the config's `area_method`, else the rule "
+                   "pack's, survey3).")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Threads for the overlay (default: the available cores, at most 8).")
 @click.option("--chunk-size", type=click.IntRange(min=1),
@@ -53,8 +56,8 @@ from landcheck.cli.options import (
               help="Exit with status 3 when illegal patches are found (for scripts).")
 @click.pass_context
 def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-               threads, chunk_size, engine, scheduler, shared_dir, partition, stream, output,
-               xlsx, overwrite, fail_on_illegal):
+               area_method, threads, chunk_size, engine, scheduler, shared_dir, partition,
+               stream, output, xlsx, overwrite, fail_on_illegal):
     """Screen change patches: one verdict per patch with reasons and split areas.
 
     PATCHES is the patch file of the round; without it, the [patches] file of the
@@ -69,7 +72,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
     """
     if stream:
         _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-                threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal)
+                area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal)
         return
     from landcheck.layers import LayerSet
     from landcheck.screen import screen
@@ -85,7 +88,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
         result = screen(source, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
-                        working_crs=working_crs, reference_date=as_of, threads=threads,
+                        working_crs=working_crs, area_method=area_method,
+                        reference_date=as_of, threads=threads,
                         chunk_size=chunk_size, engine=engine, scheduler=scheduler,
                         shared_dir=shared_dir, partition=partition, progress=say)
         result.to_gpkg(output, overwrite=overwrite)
@@ -99,7 +103,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
 
 
 def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-            threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal):
+            area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal):
     from landcheck.layers import LayerSet
     from landcheck.stream import screen_to_gpkg
 
@@ -114,7 +118,8 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
         spec = layerset.patch_spec(patches, layer=patch_layer) if patches else None
         summary = screen_to_gpkg(spec, layerset, output, rules, overrides=parse_sets(sets),
                                  families=list(families) or None, working_crs=working_crs,
-                                 reference_date=as_of, threads=threads, chunk_size=chunk_size,
+                                 area_method=area_method, reference_date=as_of,
+                                 threads=threads, chunk_size=chunk_size,
                                  xlsx=xlsx, overwrite=overwrite, progress=say)
     parts = ", ".join(f"{k} {summary.counts.get(k, 0)}"
                       for k in ("illegal", "needs_review", "legal", "other"))

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landcheck.area import official_area
+from landcheck.area import DEFAULT_AREA_METHOD, official_area
 from landcheck.geometry.measure import strip_width
 from landcheck.vocab import patch_category, patch_type_name
 
 __all__ = ["patch_base"]
 
 
-def patch_base(patches, geoms, crs) -> pd.DataFrame:
+def patch_base(patches, geoms, crs, method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
     n = len(geoms)
     missing = shapely.is_missing(geoms)
     empty = missing | shapely.is_empty(geoms)
@@ -38,7 +38,7 @@ def patch_base(patches, geoms, crs) -> pd.DataFrame:
     facts["geom_ok"] = ok
     facts["geom_problem"] = pd.array(problem, dtype="string")
     area = np.zeros(n)
-    area[ok] = official_area(geoms[ok], crs=crs)
+    area[ok] = official_area(geoms[ok], crs=crs, method=method)
     facts["area_m2"] = area
     if "type" in facts.columns:
         facts["type_category"] = patch_category(facts["type"])

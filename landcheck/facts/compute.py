@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.collector import cyclic_gc_paused
 from landcheck.facts.base import patch_base
 from landcheck.facts.covers import cover_facts
@@ -33,6 +34,8 @@ class OverlayResult:
     #: patch − cover where the remainder step computed exactly that difference (no later
     #: approval or construction land under the patch), else None: the fragments reuse it
     uncovered: np.ndarray | None = None
+    #: the official area method every area was measured with (:data:`landcheck.area.AREA_METHODS`)
+    area_method: object = DEFAULT_AREA_METHOD
 
 
 def compute_facts(
@@ -43,6 +46,7 @@ def compute_facts(
     tolerance_m: float = 0.1,
     params: dict | None = None,
     roles: RoleSet | None = None,
+    area_method=DEFAULT_AREA_METHOD,
 ) -> OverlayResult:
     """Measure every patch against every reference layer.
 
@@ -63,17 +67,21 @@ def compute_facts(
         The roles of the layer set (:attr:`landcheck.LayerSet.role_set`); its custom zone
         roles are measured like the built-in zones, their facts after the built-in ones.
         Default: the built-in roles.
+    area_method : str or AreaMethod
+        The official area method of every area measured (:data:`landcheck.area.AREA_METHODS`;
+        default ``"survey3"``).
     """
     with cyclic_gc_paused():
-        return _compute_facts(patches, layers, crs, tolerance_m, params, roles or BUILTIN)
+        return _compute_facts(patches, layers, crs, tolerance_m, params, roles or BUILTIN,
+                              area_method)
 
 
-def _compute_facts(patches, layers, crs, tolerance_m, params, roles) -> OverlayResult:
+def _compute_facts(patches, layers, crs, tolerance_m, params, roles, method) -> OverlayResult:
     geoms = np.asarray(patches.geometry.values, dtype=object)
-    facts = patch_base(patches, geoms, crs)
+    facts = patch_base(patches, geoms, crs, method)
     ok = facts["geom_ok"].to_numpy()
     work = np.where(ok, geoms, None)
-    m = Measure(work, facts["area_m2"].to_numpy(), crs)
+    m = Measure(work, facts["area_m2"].to_numpy(), crs, method)
     unions: dict[str, np.ndarray] = {}
     for role in roles.zone_roles:
         if role in layers:
@@ -102,7 +110,7 @@ def _compute_facts(patches, layers, crs, tolerance_m, params, roles) -> OverlayR
     )
     facts = _fractions(facts.join(cols), roles.zone_roles)
     parts: dict[str, np.ndarray] = {}
-    facts = provided_facts(work, patches, facts, layers, crs, params or {}, parts)
+    facts = provided_facts(work, patches, facts, layers, crs, params or {}, parts, method)
     schema = fact_schema(roles)
     facts = _complete(facts, schema)
     return OverlayResult(
@@ -112,6 +120,7 @@ def _compute_facts(patches, layers, crs, tolerance_m, params, roles) -> OverlayR
         schema=schema,
         parts=parts,
         uncovered=uncovered,
+        area_method=method,
     )
 
 

@@ -7,13 +7,14 @@ import pandas as pd
 __all__ = ["provided_facts"]
 
 
-def provided_facts(work, patches, facts, layers, crs, params, parts) -> pd.DataFrame:
+def provided_facts(work, patches, facts, layers, crs, params, parts, area_method) -> pd.DataFrame:
     from landcheck.checks import PATCH_FACT_PROVIDERS, load_builtin_checks
 
     load_builtin_checks()
     for provider in PATCH_FACT_PROVIDERS:
         extra = provider.compute(
-            work, patches, facts, layers, crs=crs, params=params.get(provider.family, {})
+            work, patches, facts, layers, crs=crs, params=params.get(provider.family, {}),
+            area_method=area_method,
         )
         if isinstance(extra, tuple):
             extra, more = extra

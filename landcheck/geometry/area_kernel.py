@@ -1,8 +1,9 @@
-"""Compiled per-edge trapezoid terms of the official area (see :mod:`landcheck.area`).
+"""Compiled loops of the official area (see :mod:`landcheck.area`).
 
-One pass over the edges, no temporary arrays: the same arithmetic as the series in
-:mod:`landcheck.area`'s Notes, term by term, in the same order. Also
-:func:`one_ring_each`, which tells polygons without holes from their coordinates.
+:func:`densify` inserts the survey's interior points on long edges, :func:`survey_terms`
+sums formula (2) of 国土调查办发〔2008〕32号 per edge, :func:`round_half_away` is the
+survey software's rounding; :func:`one_ring_each` tells polygons without holes from their
+coordinates.
 """
 
 from __future__ import annotations
@@ -14,59 +15,99 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def edge_terms(lam, phi, phi0, gap, k, b):
+def round_half_away(v, scale):
+    """``v`` rounded to 1/scale, halves away from zero (the survey software's rounding)."""
+    if v < 0.0:
+        return -math.floor(-v * scale + 0.5) / scale
+    return math.floor(v * scale + 0.5) / scale
+
+
+@njit(cache=True, nogil=True)
+def densify(x, y, group, step, scale):
+    """The points with ``floor(d / step)`` interior points on every edge longer than ``step``.
+
+    An edge joins consecutive points of one group (ring or chain); its interior points are
+    evenly spaced in the plane, each coordinate rounded to 1/scale (``scale`` 0: unrounded).
+    Returns the new x, y and group arrays (original points keep their values and order).
+    """
+    n = len(x)
+    extra = np.zeros(max(n - 1, 0), dtype=np.int64)
+    total = n
+    for i in range(n - 1):
+        if group[i] == group[i + 1]:
+            d = math.hypot(x[i + 1] - x[i], y[i + 1] - y[i])
+            if d > step:
+                extra[i] = math.floor(d / step)
+                total += extra[i]
+    ox = np.empty(total)
+    oy = np.empty(total)
+    og = np.empty(total, dtype=group.dtype)
+    k = 0
+    for i in range(n):
+        ox[k], oy[k], og[k] = x[i], y[i], group[i]
+        k += 1
+        if i < n - 1 and extra[i]:
+            m = extra[i]
+            dx, dy = x[i + 1] - x[i], y[i + 1] - y[i]
+            for j in range(1, m + 1):
+                f = j / (m + 1)
+                px, py = x[i] + f * dx, y[i] + f * dy
+                if scale > 0.0:
+                    px, py = round_half_away(px, scale), round_half_away(py, scale)
+                ox[k], oy[k], og[k] = px, py, group[i]
+                k += 1
+    return ox, oy, og
+
+
+@njit(cache=True, nogil=True)
+def survey_terms(lam, phi, lam_ref, gap, k, b):
     """Longitude step (0 across a gap) and trapezoid term (m²) of each edge i → i + 1.
 
-    ``lam``, ``phi``: the points' longitude and latitude (radians); ``phi0``: each edge's
-    reference latitude; ``gap``: edges joining two rings or chains; ``k``: the series
-    coefficients A, B', C, D, E for the ellipsoid; ``b``: its semi-minor axis (m).
+    The term is formula (2) of 国土调查办发〔2008〕32号 for the edge against the meridian
+    ``lam_ref[i]``: ``2b²·(Lm − L_ref)·Σⱼ (−1)ʲ Kⱼ sin((2j+1)ΔB/2) cos((2j+1)Bm)`` with
+    ``Lm`` the edge's mean longitude, ``ΔB = B₂ − B₁``, ``Bm = (B₁ + B₂)/2``; ``k`` holds
+    A, B, C, D, E. Longitudes are taken the short way round from ``lam_ref`` (antimeridian).
     """
     n = len(lam) - 1
-    d_lam = np.empty(n)
-    terms = np.empty(n)
-    bb = b * b
+    d_lam = np.zeros(max(n, 0))
+    terms = np.zeros(max(n, 0))
+    bb2 = 2.0 * b * b
     nk = len(k)
     for i in range(n):
-        dl = 0.0 if gap[i] else lam[i + 1] - lam[i]
-        if dl > math.pi:  # short way round the antimeridian
+        if gap[i]:
+            continue
+        l1 = lam[i] - lam_ref[i]
+        l2 = lam[i + 1] - lam_ref[i]
+        if l1 > math.pi:
+            l1 -= 2 * math.pi
+        elif l1 < -math.pi:
+            l1 += 2 * math.pi
+        if l2 > math.pi:
+            l2 -= 2 * math.pi
+        elif l2 < -math.pi:
+            l2 += 2 * math.pi
+        dl = l2 - l1
+        if dl > math.pi:  # an edge across the antimeridian from the reference meridian
             dl -= 2 * math.pi
+            l2 -= 2 * math.pi
         elif dl < -math.pi:
             dl += 2 * math.pi
+            l2 += 2 * math.pi
         d_lam[i] = dl
-        phi_m = 0.5 * (phi[i + 1] + phi[i])
-        # sum_j (-1)^j K_j sin((2j+1)u) cos((2j+1)v), multiple angles by recurrence
-        u, v = 0.5 * (phi_m - phi0[i]), 0.5 * (phi_m + phi0[i])
-        s, c = math.sin(u), math.cos(v)
-        two_cos2u, two_cos2v = 2.0 - 4.0 * s * s, 4.0 * c * c - 2.0
+        half = 0.5 * (phi[i + 1] - phi[i])
+        bm = 0.5 * (phi[i + 1] + phi[i])
+        # sin(m·half) and cos(m·bm) for m = 1, 3, 5 … by the Chebyshev recurrence
+        s, c = math.sin(half), math.cos(bm)
+        two_cos2h, two_cos2b = 2.0 - 4.0 * s * s, 2.0 * math.cos(2.0 * bm)
         s_prev, c_prev = -s, c
         series = k[0] * s * c
         sign = 1.0
         for j in range(1, nk):
-            s_prev, s = s, two_cos2u * s - s_prev
-            c_prev, c = c, two_cos2v * c - c_prev
+            s_prev, s = s, two_cos2h * s - s_prev
+            c_prev, c = c, two_cos2b * c - c_prev
             sign = -sign
             series += sign * k[j] * s * c
-        # the exact-integral correction: sum (-1)^j K_j sin(m Bm)(sinc(m dB/2) - 1)
-        d_phi = phi[i + 1] - phi[i]
-        half2 = 0.25 * d_phi * d_phi
-        sm = math.sin(phi_m)
-        sm_prev = -sm
-        two_cos2 = 2.0 * math.cos(2.0 * phi_m)
-        corr = 0.0
-        sign = 1.0
-        for j in range(nk):
-            m = 2 * j + 1
-            if j:
-                sm_prev, sm = sm, two_cos2 * sm - sm_prev
-                sign = -sign
-            x = 0.5 * m * d_phi
-            if abs(x) >= 1e-3:
-                sinc_m1 = (math.sin(x) - x) / x
-            else:
-                x2 = m * m * half2
-                sinc_m1 = -x2 / 6.0 * (1.0 - x2 / 20.0)
-            corr += sign * k[j] * sm * sinc_m1
-        terms[i] = bb * dl * (2.0 * series + corr)
+        terms[i] = bb2 * 0.5 * (l1 + l2) * series
     return d_lam, terms
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landcheck.area import official_area
+from landcheck.area import DEFAULT_AREA_METHOD, official_area
 from landcheck.geometry.objects import object_ids
 from landcheck.geometry.parts import polygonal, same
 
@@ -244,11 +244,12 @@ def lists_by(values, pi, n) -> list:
     return out
 
 
-def areas(geoms, crs) -> np.ndarray:
+def areas(geoms, crs, method=DEFAULT_AREA_METHOD) -> np.ndarray:
+    """Official areas (m²) by ``method``; 0 for None."""
     out = np.zeros(len(geoms))
     has = ~shapely.is_missing(geoms)
     if has.any():
-        out[has] = official_area(geoms[has], crs=crs)
+        out[has] = official_area(geoms[has], crs=crs, method=method)
     return out
 
 
@@ -260,9 +261,10 @@ class Measure:
     while the patches array is alive, which it is for the lifetime of this object.
     """
 
-    def __init__(self, work, area, crs):
+    def __init__(self, work, area, crs, method=DEFAULT_AREA_METHOD):
         self.work = work
         self.crs = crs
+        self.method = method
         self._tree = None
         self._flat = None
         self._kept = [work]  # every object whose area is known stays alive (ids stay unique)
@@ -323,7 +325,7 @@ class Measure:
         out = self.known(geoms)
         todo = np.isnan(out)
         if todo.any():
-            out[todo] = official_area(geoms[todo], crs=self.crs)
+            out[todo] = official_area(geoms[todo], crs=self.crs, method=self.method)
         return out
 
     def overlap(self, a, b, flat=None) -> tuple[np.ndarray, np.ndarray]:
@@ -334,10 +336,11 @@ class Measure:
 
         a = np.asarray(a, dtype=object)
         known = self.known(a)  # contained pairs with a known area take it
-        area, inside = overlap_areas(a, b, crs=self.crs, a_area=known, a_flat=flat)
+        area, inside = overlap_areas(a, b, crs=self.crs, a_area=known, a_flat=flat,
+                                     method=self.method)
         todo = inside & np.isnan(known)
         if todo.any():
-            area[todo] = official_area(a[todo], crs=self.crs)
+            area[todo] = official_area(a[todo], crs=self.crs, method=self.method)
         return area, inside
 
     def overlap_patches(self, pi, b) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ Format::
     title_zh = "…"
     title_en = "…"
     cites = ["…"]                          # optional
+    area_method = "survey3"                # optional: survey3 (default) | survey2
 
     [params.legality]                      # optional: per family, override rule defaults
     sliver_m2 = 1.0
@@ -51,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landcheck.area import AREA_METHODS
 from landcheck.errors import RuleError, format_ids
 from landcheck.rules.expr import (
     SCHEMA_TYPES,
@@ -72,7 +74,8 @@ MAX_RULES = 1000  #: rules in one pack
 VERDICTS = ("illegal", "needs_review", "legal", "other")
 _BUILTIN_DIR = Path(__file__).parent / "packs"
 _PACK_KEYS = {"name": True, "version": True, "valid_from": True, "valid_to": False,
-              "title_zh": True, "title_en": True, "cites": False, "params": False, "rules": True}
+              "title_zh": True, "title_en": True, "cites": False, "params": False, "rules": True,
+              "area_method": False}
 _RULE_KEYS = {"id": True, "family": True, "verdict": True, "reason_zh": True, "reason_en": True,
               "when": True, "cites": False, "area": False, "params": False, "subject": False}
 #: What rules judge when they name no ``subject``: the change patches.
@@ -142,6 +145,8 @@ class RulePack:
     path: Path | None
     sha256: str
     overrides: Mapping[str, Any]
+    #: the official area method of the pack's areas (:data:`landcheck.area.AREA_METHODS`)
+    area_method: str = "survey3"
 
     @property
     def params(self) -> Mapping[str, Mapping[str, Any]]:
@@ -207,6 +212,7 @@ class RulePack:
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
             "path": str(self.path) if self.path else None, "sha256": self.sha256,
+            "area_method": self.area_method,
             "rules": [r.id for r in self.rules],
             "params": {r.id: {k: _plain(v) for k, v in r.params.items()} for r in self.rules},
             "overrides": {k: _plain(v) for k, v in self.overrides.items()},
@@ -394,11 +400,15 @@ class _Builder:
         titles = {lang: self.get(d, f"title_{lang}", str, "", "text") or ""
                   for lang in ("zh", "en")}
         cites = self.cites(d, "")
+        method = self.get(d, "area_method", str, "", "text") or "survey3"
+        if method not in AREA_METHODS:
+            self.fail(f"'area_method' must be one of {', '.join(map(repr, AREA_METHODS))}, "
+                      f"got {method!r}")
         rules = self.rules(d.get("rules"), self.family_params(d.get("params", {})))
         self.schema = self.schemas.get(DEFAULT_SUBJECT, self.schema)
         return RulePack(name or "", version or "", start or date.min, end,
                         MappingProxyType(titles), cites, rules, MappingProxyType(self.schema),
-                        None, "", MappingProxyType(dict(self.overrides)))
+                        None, "", MappingProxyType(dict(self.overrides)), method)
 
     def cites(self, table: Mapping, where: str) -> tuple[str, ...]:
         value = table.get("cites", [])
