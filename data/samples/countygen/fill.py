@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from pyproj import Geod, Transformer
+from landcheck.area import round_half_up
 
 from .layout import (
     GENERAL_AG_REGIONS,
@@ -171,26 +171,24 @@ def _attributes(parcels: list) -> None:
     for n, (p, a) in enumerate(zip(parcels, ell, strict=True), start=1):
         p["BSM"] = f"{COUNTY_CODE}{n:010d}"
         p["DLMC"] = names[p["DLBM"]]["name_zh"]
-        p["TBMJ"] = round(a, 2)
+        p["TBMJ"] = float(round_half_up(a, 2))
         p["XZQDM"] = p["XZQDM"] + "000"
 
 
-_TO_GEO = Transformer.from_crs("EPSG:4527", "EPSG:4490", always_xy=True)
-_GEOD = Geod(ellps="GRS80")
 
 
 def ellipsoidal_areas(shifted: list) -> list[float]:
-    """Geodesic area on the GRS80 ellipsoid (practically the CGCS2000 ellipsoid), m2."""
-    out = []
-    for g in shifted:
-        if g is None or g.is_empty:
-            out.append(float("nan"))
-            continue
-        g = shapely.orient_polygons(g)  # Geod sums rings by their own orientation: holes must be CW
-        geo = shapely.transform(g, lambda c: np.column_stack(_TO_GEO.transform(c[:, 0], c[:, 1])))
-        area, _ = _GEOD.geometry_area_perimeter(geo)
-        out.append(abs(area))
-    return out
+    """Official ellipsoidal area (图斑椭球面积, the third-survey method ``survey3`` of
+    :func:`landcheck.area.official_area`) in m², as a survey database's TBMJ holds it before
+    rounding; NaN for a missing geometry."""
+    from landcheck.area import official_area
+
+    out = np.full(len(shifted), np.nan)
+    has = [g is not None and not g.is_empty for g in shifted]
+    if any(has):
+        geoms = np.array([g for g, h in zip(shifted, has, strict=True) if h], dtype=object)
+        out[np.array(has)] = official_area(geoms, crs="EPSG:4527", method="survey3")
+    return out.tolist()
 
 
 # --- county-wide fill layers ---------------------------------------------------------------------

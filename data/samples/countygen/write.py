@@ -19,6 +19,8 @@ import pyogrio
 import shapely
 from shapely.geometry import MultiPolygon
 
+from landcheck.area import round_half_up
+
 from .fill import ellipsoidal_areas
 from .world import CRS, ROLE_OF_LAYER, Measure, Subject, World, plane_area, shift
 
@@ -101,7 +103,7 @@ def write_county(w: World, out: Path) -> None:
     for f, area in zip(w.features["yjjbnt"], ellipsoidal_areas([shift(f.geom) for f in
                                                                 w.features["yjjbnt"]]),
                        strict=True):
-        f.attrs["JBNTMJ"] = round(area, 2)
+        f.attrs["JBNTMJ"] = float(round_half_up(area, 2))
     write(features_table(w, "yjjbnt"), out / "yjjbnt.shp", None, "ESRI Shapefile", crs=None,
           encoding="UTF-8", layer_options=DBF_DATE | {"RESIZE": "YES"})
     write(features_table(w, "pz"), out / "pz.shp", None, "ESRI Shapefile", encoding="GBK",
