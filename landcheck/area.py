@@ -334,32 +334,17 @@ def gk_inverse(easting, northing, const: GKConstants, lon0_deg: float, false_eas
     ``y′ = easting − false_easting``, ``x = northing − false_northing``; footpoint
     latitude ``Bf = E + cos E (K1 sin E − K2 sin³E + K3 sin⁵E − K4 sin⁷E)``, ``E = K0·x``;
     B to (y′/N)⁶, L to (y′/N)⁵, ``N = c/V``, ``V² = 1 + e′² cos² Bf``; the central meridian
-    in radians with the printed π.
+    in radians with the printed π; NaN more than 1,000 km from the central meridian (the
+    series holds within a zone). Compiled in
+    :func:`landcheck.geometry.area_kernel.gk_inverse_seconds`.
     """
-    k0, k1, k2, k3, k4 = const.k
-    yp = np.asarray(easting, dtype=np.float64) - false_easting
-    e = k0 * (np.asarray(northing, dtype=np.float64) - false_northing)
-    se = np.sin(e)
-    se2 = se * se
-    bf = e + np.cos(e) * se * (k1 - se2 * (k2 - se2 * (k3 - se2 * k4)))
-    cos_bf = np.cos(bf)
-    t = np.tan(bf)
-    t2 = t * t
-    n2 = const.ep2 * cos_bf * cos_bf
-    v2 = 1.0 + n2
-    u = yp / (const.c / np.sqrt(v2))
-    u2 = u * u
-    v2t = v2 * t
-    lat = bf + v2t * u2 * (
-        -0.5 + u2 * ((5.0 + 3.0 * t2 + n2 - 9.0 * n2 * t2) / 24.0
-                     - u2 * (61.0 + 90.0 * t2 + 45.0 * t2 * t2) / 720.0))
-    lon = lon0_deg * PI_PRINTED / 180.0 + u / cos_bf * (
-        1.0 - u2 * ((1.0 + 2.0 * t2 + n2) / 6.0
-                    - u2 * (5.0 + 28.0 * t2 + 24.0 * t2 * t2 + 6.0 * n2 + 8.0 * n2 * t2)
-                    / 120.0))
-    # the series holds within a zone; far outside it (a wrong zone prefix) it is meaningless
-    bad = (np.abs(yp) > 1.0e6) | ~np.isfinite(yp)
-    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
+    from landcheck.geometry.area_kernel import gk_inverse_seconds
+
+    lon_s, lat_s = gk_inverse_seconds(
+        np.ascontiguousarray(easting, dtype=np.float64),
+        np.ascontiguousarray(northing, dtype=np.float64), np.array(const.k), const.ep2,
+        const.c, lon0_deg * PI_PRINTED / 180.0, false_easting, false_northing, 0.0)
+    return lon_s / RHO_SECONDS, lat_s / RHO_SECONDS
 
 
 def round_half_up(values, decimals: int = 2) -> np.ndarray:
@@ -386,9 +371,10 @@ def _survey_sums(x, y, group, region_of_group, crs, method):
     shares the reference meridian of the region's first point, so chains that together close
     a region add up to its area. The steps of ``method`` apply in order (module docstring).
     """
-    from landcheck.geometry.area_kernel import densify, survey_terms
+    from landcheck.geometry.area_kernel import densify, gk_inverse_seconds, survey_terms
 
     m = area_method(method)
+    rounded = False
     n_groups = len(region_of_group)
     group = np.asarray(group, dtype=np.int64)
     x = np.asarray(x, dtype=np.float64)
@@ -403,11 +389,14 @@ def _survey_sums(x, y, group, region_of_group, crs, method):
             scale = 0.0 if m.densify_decimals is None else 10.0**m.densify_decimals
             x, y, group = densify(x, y, group, float(m.densify_m), scale)
         gk = gauss_kruger(crs)
-        if gk is not None:
+        if gk is not None:  # the series and the seconds' rounding in one compiled pass
             const, lon0, fe, fn = gk
             e2, b = const.e2, const.b
-            lam, phi = gk_inverse(x, y, const, lon0, fe, fn)
-            lon_s, lat_s = lam * RHO_SECONDS, phi * RHO_SECONDS
+            lon_s, lat_s = gk_inverse_seconds(
+                np.ascontiguousarray(x), np.ascontiguousarray(y), np.array(const.k),
+                const.ep2, const.c, lon0 * PI_PRINTED / 180.0, fe, fn,
+                0.0 if m.seconds_decimals is None else 10.0**m.seconds_decimals)
+            rounded = True
         else:
             e2, b = _ellipsoid(crs)
             lon, lat = _lonlat(x, y, crs)
@@ -418,7 +407,7 @@ def _survey_sums(x, y, group, region_of_group, crs, method):
     if bad.any():
         bad_groups[group[bad]] = True
         lon_s, lat_s = np.where(bad, 0.0, lon_s), np.where(bad, 0.0, lat_s)
-    if m.seconds_decimals is not None:
+    if m.seconds_decimals is not None and not rounded:
         lon_s, lat_s = _round(lon_s, m.seconds_decimals), _round(lat_s, m.seconds_decimals)
     lam = np.ascontiguousarray(lon_s / RHO_SECONDS)
     phi = np.ascontiguousarray(lat_s / RHO_SECONDS)

@@ -91,6 +91,8 @@ def belt_facts(work, patches, facts, layers, *, crs, params,
         ``belt_categories``, ``<class>_limit_m`` per corridor class and
         ``planned_width_classes``. Without ``corridor_search_m`` (the pack has no
         corridor rules) nothing is measured.
+    area_method : str or AreaMethod
+        The run's official area method (:data:`landcheck.area.AREA_METHODS`).
 
     Returns
     -------

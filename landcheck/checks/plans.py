@@ -65,6 +65,8 @@ def compute_plan_facts(features, layers, *, crs, params, reference_date=None,
         Uses ``params["plans"]``: ``public_share_min`` and ``public_share_min_<kind>``.
     reference_date : date, optional
         Unused.
+    area_method : str or AreaMethod
+        The run's official area method (:data:`landcheck.area.AREA_METHODS`).
 
     Returns
     -------

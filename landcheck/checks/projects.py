@@ -88,6 +88,8 @@ def compute_project_facts(features, layers, *, crs, params, reference_date=None,
         Uses ``params["projects"]``: ``approval_by``, ``supplement_by``, ``linkage_by``.
     reference_date : date, optional
         Unused: date rules compare with ``run.reference_date`` themselves.
+    area_method : str or AreaMethod
+        The run's official area method (:data:`landcheck.area.AREA_METHODS`).
 
     Returns
     -------

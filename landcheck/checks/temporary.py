@@ -207,6 +207,8 @@ def footprint_facts(feats, layers, *, crs, params, reference_date,
         Rule-pack parameters (``sliver_m2``, ``restoration_years``).
     reference_date : datetime.date
         The as-of date: approvals whose restoration deadline is before it are overdue.
+    area_method : str or AreaMethod
+        The run's official area method (:data:`landcheck.area.AREA_METHODS`).
 
     Returns
     -------
