@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from landcheck.area import official_area
+from landcheck.area import SAME_AREA_M2, official_area
 from landcheck.geometry import pairarea
 from landcheck.geometry.pairarea import overlap_areas
 
@@ -161,10 +161,9 @@ def test_same_area_as_geos(a, b, grid):
     """Random star-shaped polygons; snapped to a coarse grid, outlines share vertices and
     edges (decided with one outline shifted by an infinitesimal, or left to GEOS).
 
-    Planar areas agree to 1e-9. Official areas agree to 1e-9 where the outlines cross in
-    general position; where they touch, GEOS keeps the touching point as a vertex of the
-    piece, and official edges are straight in (B, L), so they may differ by the vertex effect
-    (measured here up to 1.1e-6 relative on 30 m edges; docs/area.md)."""
+    Planar areas agree to 1e-9. Official areas agree to landcheck.area.SAME_AREA_M2: where
+    the outlines touch, GEOS keeps the touching point as a vertex of the piece, which the
+    method rounds and whose edges it densifies on their own (docs/area.md)."""
     if grid:  # rounded coordinates (set_precision would make GEOS snap its results too)
         a, b = (shapely.transform(g, lambda xy: np.round(xy / grid) * grid) for g in (a, b))
     if not (shapely.is_valid(a) and shapely.is_valid(b)) or a.is_empty or b.is_empty:
@@ -174,7 +173,7 @@ def test_same_area_as_geos(a, b, grid):
     np.testing.assert_allclose(planar, shapely.area(pieces), rtol=1e-9, atol=1e-7)
     area, inside = overlap_areas([a, b], [b, a], crs=CRS)
     ref = geos([a, b], [b, a])
-    np.testing.assert_allclose(area, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(area, ref, rtol=0, atol=SAME_AREA_M2)
     if inside[0]:
         assert official_area([a], crs=CRS)[0] == pytest.approx(area[0], rel=1e-12)
         assert shapely.covers(b, a)
