@@ -102,9 +102,14 @@ def roles_of(layerset) -> RoleSet:
 
 def read_inputs(patches, layerset, say):
     if isinstance(layerset, Mapping):
-        ref = dict(layerset)
+        from landcheck.vocab import normalise_frame
+
+        # frames carry canonical columns; their values may still be codes or Chinese names
+        ref = {role: normalise_frame(g, role, where=f"layer {role!r} (a frame)")
+               for role, g in layerset.items()}
         if not isinstance(patches, gpd.GeoDataFrame):
             raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
+        patches = normalise_frame(patches, "patches", where="patches (a frame)")
         return check_patch_frame(patches), ref
     from landcheck.layers import LayerSpec
 

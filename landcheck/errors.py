@@ -35,6 +35,7 @@ __all__ = [
     "OutputExistsError",
     "RuleError",
     "TransformationError",
+    "VocabularyWarning",
     "WriteError",
     "format_ids",
 ]
@@ -117,6 +118,11 @@ class CRSWarning(LandcheckWarning):
 
 class DataWarning(LandcheckWarning):
     """Attribute values that could not be interpreted (e.g. a date that is not a date)."""
+
+
+class VocabularyWarning(DataWarning):
+    """Categorical values (a facility kind, a temporary use, an issuing level …) that no
+    vocabulary or ``values`` table recognises."""
 
 
 class GeometryWarning(LandcheckWarning):

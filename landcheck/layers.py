@@ -39,6 +39,7 @@ import pyproj
 from landcheck.area import AREA_METHODS
 from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
 from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
+from landcheck.vocab import normalise_values
 
 __all__ = ["DATE_FIELDS", "ROLES", "LayerSet", "LayerSpec", "RoleSpec", "apply_mapping"]
 
@@ -551,6 +552,10 @@ def apply_mapping(gdf, spec: LayerSpec):
             out[canonical] = out[canonical].map(
                 lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v
             )
+        if canonical not in DATE_FIELDS and canonical in out.columns:
+            # official codes, Chinese names and variants of the canonical values
+            out[canonical] = normalise_values(out[canonical], spec.role, canonical, where=where,
+                                              source_field=spec.fields[canonical])
     first = [c for c in spec.declared.fields if c in spec.fields]
     rest = [c for c in out.columns if c not in first]
     out = out[first + rest]

@@ -1,4 +1,5 @@
-"""Code vocabularies kept as data: patch types (TBLX) and land-use classes (DLBM).
+"""Code vocabularies kept as data: patch types (TBLX), land-use classes (DLBM), and the
+names bureaus write for the canonical values of other fields (``value_names.csv``).
 
 The tables live in ``landcheck/data/*.csv`` so a bureau with another vocabulary
 can pass its own table instead of editing code. Codes are always text.
@@ -15,16 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landcheck.errors import DataWarning, InputError, format_ids
+from landcheck.errors import DataWarning, InputError, VocabularyWarning, format_ids
 
 __all__ = [
     "LANDUSE_GROUPS",
     "landuse_classes",
     "landuse_group",
+    "normalise_frame",
+    "normalise_values",
     "patch_category",
     "patch_type_name",
     "patch_types",
     "temporary_uses",
+    "value_names",
 ]
 
 #: Land-use groups used in facts (``lu_<group>_m2`` columns), in report order.
@@ -125,3 +129,81 @@ def landuse_group(
             stacklevel=2,
         )
     return group.where(text.isna() | group.notna(), "unknown").astype("string")
+
+
+@lru_cache(maxsize=8)
+def value_names(path=None) -> dict[tuple[str, str], dict[str, str]]:
+    """Per (role, field), every accepted spelling → its canonical code.
+
+    A value is recognised by its code, its Chinese name or a variant (``value_names.csv``,
+    columns ``role, field, code, name_zh, variants`` with variants separated by ``|``);
+    temporary-land uses come from ``temporary_uses.csv`` (code and ``name_zh``). Spellings
+    are matched after stripping spaces, case-insensitively. Two codes claiming one spelling
+    is an error in the table.
+    """
+    if path is None:
+        with resources.files("landcheck.data").joinpath("value_names.csv").open("rb") as f:
+            table = pd.read_csv(f, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
+    rows = [(r.role, r.field, r.code, [r.name_zh, *filter(None, r.variants.split("|"))])
+            for r in table.itertuples()]
+    uses = _read_table("temporary_uses.csv", None)
+    rows += [("temporary_land", "use", code, [row["name_zh"]]) for code, row in uses.iterrows()]
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for role, fld, code, names in rows:
+        spellings = out.setdefault((role, fld), {})
+        for name in [code, *names]:
+            key = _key(name)
+            if spellings.get(key, code) != code:
+                raise InputError(f"value names: {name!r} of {role}.{fld} means both "
+                                 f"{spellings[key]!r} and {code!r}")
+            spellings[key] = code
+    return out
+
+
+def _key(value: str) -> str:
+    return re.sub(r"\s+", "", str(value)).casefold()
+
+
+def normalise_values(values: pd.Series, role: str, field: str, *, where: str,
+                     source_field: str | None = None) -> pd.Series:
+    """``values`` with every recognised spelling replaced by its canonical code
+    (:func:`value_names`); a field without a vocabulary is returned unchanged.
+
+    Unrecognised non-empty values stay as they are and are reported in one
+    :class:`~landcheck.errors.VocabularyWarning` naming the layer, the field, each value
+    with its count, and what to do.
+    """
+    spellings = value_names().get((role, field))
+    if spellings is None:
+        return values
+    text = values.astype("string")
+    keys = text.map(lambda v: _key(v) if isinstance(v, str) else v)
+    mapped = keys.map(lambda k: spellings.get(k) if isinstance(k, str) else None)
+    unknown = text.notna() & (text.str.strip() != "") & mapped.isna()
+    if unknown.any():
+        counts = text[unknown].value_counts()
+        listing = ", ".join(f"{v!r} × {int(n)}" for v, n in counts.items())
+        known = sorted(set(spellings.values()))
+        warnings.warn(
+            f"{where}: field {source_field or field!r} ({role} `{field}`) has values no "
+            f"vocabulary knows: {listing}; known: {', '.join(known)}. Map them in the layer "
+            f"config (values = {{ {field} = {{ \"raw\" = \"code\" }} }}); until then they are "
+            "treated as unknown.",
+            VocabularyWarning,
+            stacklevel=4,
+        )
+    return values.where(~(mapped.notna()).to_numpy(), mapped.astype(object))
+
+
+def normalise_frame(frame: pd.DataFrame, role: str, *, where: str) -> pd.DataFrame:
+    """``frame`` with :func:`normalise_values` applied to every column that has a
+    vocabulary for ``role`` (a copy where anything changes)."""
+    cols = [f for (r, f) in value_names() if r == role and f in frame.columns]
+    if not cols:
+        return frame
+    out = frame.copy()
+    for col in cols:
+        out[col] = normalise_values(out[col], role, col, where=where)
+    return out

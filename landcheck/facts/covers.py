@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 
 from landcheck.facts.remainder import cut_length, cut_remainder, remainder_on
-from landcheck.facts.schema import FACILITY_NOT_ON_PF
+from landcheck.facts.schema import FACILITY_KINDS, FACILITY_NOT_ON_PF
 from landcheck.geometry.pairs import feature_ids, hits, lists_by, union_by
 from landcheck.geometry.parts import or_empty, polygonal, union_rows
 from landcheck.vocab import temporary_uses
@@ -58,14 +58,16 @@ def cover_facts(
         cut_pi.append(a_pi)
         cutters.append(a_cutters)
         n_valid = np.bincount(a_pi[a_valid], minlength=n)
-    pieced = []
+    pieced, held = [], []
     if "facility_ag" in layers:
-        pieced.append(facility_cover(work, layers["facility_ag"], after, unions, cols, m))
+        facility, unknown = facility_cover(work, layers["facility_ag"], after, unions, cols, m)
+        pieced.append(facility)
+        held.append(unknown)
     if "temporary_land" in layers:
         pieced.append(temporary_cover(work, layers["temporary_land"], after, category, cols, m))
     covers.extend(pieced)
     cover = union_rows(covers, n, work)
-    for extra in pieced:
+    for extra in pieced + held:  # what is held for review is not left to the remainder
         rows = np.flatnonzero(~shapely.is_missing(extra))
         cut_pi.append(rows)
         cutters.append(extra[rows])
@@ -118,6 +120,9 @@ def approval_cover(work, ref, after, cols, m):
 
 
 def facility_cover(work, ref, after, unions, cols, m):
+    """Filings dated no later than the after-date cover a patch, livestock and aquaculture
+    ones not on permanent farmland; a filing of an unknown or missing kind covers nothing and
+    is returned apart (its area is for review, named in ``facility_unknown_kinds``)."""
     n = len(work)
     date = (
         pd.to_datetime(ref["date"], errors="coerce").to_numpy()
@@ -133,6 +138,12 @@ def facility_cover(work, ref, after, unions, cols, m):
         work, ref, after, lambda pi, ri: pd.isna(date[ri]) | (date[ri] <= after[pi]), m
     )
     restricted = np.isin(kind[ri], FACILITY_NOT_ON_PF)
+    unknown = ok & ~np.isin(kind[ri], FACILITY_KINDS)
+    ok = ok & ~unknown
+    held = polygonal(union_by(pieces[unknown], pi[unknown], n, work))
+    cols["facility_unknown_m2"] = m.area(held)
+    written = np.where(kind[ri][unknown] == "", "（空）", kind[ri][unknown])
+    cols["facility_unknown_kinds"] = lists_by(written, pi[unknown], n)
     free = union_by(pieces[ok & ~restricted], pi[ok & ~restricted], n, work)
     limited = union_by(pieces[ok & restricted], pi[ok & restricted], n, work)
     pf = unions.get("permanent_farmland", np.full(n, None, dtype=object))
@@ -148,7 +159,7 @@ def facility_cover(work, ref, after, unions, cols, m):
     cols["facility_m2"] = m.area(polygonal(cover))
     cols["facility_on_pf_m2"] = m.area(polygonal(on_pf))
     cols["facility_ids"] = lists_by(feature_ids(ref, ri)[ok], pi[ok], n)
-    return cover
+    return cover, held
 
 
 def temporary_cover(work, ref, after, category, cols, m):

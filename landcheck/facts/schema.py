@@ -9,6 +9,7 @@ from landcheck.vocab import LANDUSE_GROUPS
 
 __all__ = [
     "COVER_ROLES",
+    "FACILITY_KINDS",
     "FACILITY_NOT_ON_PF",
     "FACT_COLUMNS",
     "FACT_DOCS",
@@ -33,6 +34,9 @@ COVER_ROLES = tuple(n for n, r in BUILTIN.items() if r.kind == "cover")
 
 #: Facility kinds that do not cover permanent farmland (DOMAIN §6).
 FACILITY_NOT_ON_PF = ("livestock", "aquaculture")
+#: Every facility kind the legality rules know (``value_names.csv``): a filing of another or
+#: no kind neither covers nor leaves its area to the remainder — it is for review.
+FACILITY_KINDS = ("crop", *FACILITY_NOT_ON_PF)
 
 
 #: Zone roles whose per-patch union is used as geometry after the zone facts (farmland on
@@ -105,6 +109,9 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
        "area covered by facility-agriculture filings that count as cover, m²"),
     _c("facility_on_pf_m2", "number",
        "livestock/aquaculture facility area on permanent farmland (no cover)"),
+    _c("facility_unknown_m2", "number",
+       "area under facility-agriculture filings of an unknown or missing kind (not cover, "
+       "not remainder: for review), m²"),
     _c("temporary_m2", "number",
        "area covered by temporary-land approvals in force at the after-date"),
     _c("temporary_use_bad_m2", "number",
@@ -123,6 +130,8 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
        "ids of the approvals dated no later than the after-date that the patch meets"),
     _c("approval_late_ids", "list", "ids of the approvals dated after the after-date (先建后批)"),
     _c("facility_ids", "list", "ids of the facility-agriculture filings that count as cover"),
+    _c("facility_unknown_kinds", "list",
+       "the kinds, as written, of the filings in facility_unknown_m2 (（空） where missing)"),
     _c("temporary_ids", "list", "ids of the temporary-land approvals in force at the after-date"),
 )
 
