@@ -117,7 +117,7 @@ def test_sliver_removed_by_tolerance(tolerance, expect_strip):
 def test_facility_livestock_does_not_cover_permanent_farmland():
     p = patches(b(0, 0, 40, 40), b(100, 0, 140, 40))
     fac = frame(
-        {"id": ["S1", "S2"], "kind": ["livestock", "planting"]},
+        {"id": ["S1", "S2"], "kind": ["livestock", "crop"]},
         [b(0, 0, 40, 40), b(100, 0, 140, 40)],
     )
     pf = frame(
