@@ -361,8 +361,6 @@ def round_half_up(values, decimals: int = 2) -> np.ndarray:
     return np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
 
 
-_round = round_half_up
-
 
 def _survey_sums(x, y, group, region_of_group, crs, method):
     """Formula (2) summed per group of points (a ring or a chain): signed sum (m²), longitude
@@ -385,7 +383,7 @@ def _survey_sums(x, y, group, region_of_group, crs, method):
         lon_s, lat_s = (np.asarray(v, dtype=np.float64) * 3600.0 for v in _lonlat(x, y, crs))
     else:
         if m.plane_decimals is not None:
-            x, y = _round(x, m.plane_decimals), _round(y, m.plane_decimals)
+            x, y = round_half_up(x, m.plane_decimals), round_half_up(y, m.plane_decimals)
         if m.densify_m is not None and len(x):
             scale = 0.0 if m.densify_decimals is None else 10.0**m.densify_decimals
             x, y, group = densify(x, y, group, float(m.densify_m), scale)
@@ -409,7 +407,8 @@ def _survey_sums(x, y, group, region_of_group, crs, method):
         bad_groups[group[bad]] = True
         lon_s, lat_s = np.where(bad, 0.0, lon_s), np.where(bad, 0.0, lat_s)
     if m.seconds_decimals is not None and not rounded:
-        lon_s, lat_s = _round(lon_s, m.seconds_decimals), _round(lat_s, m.seconds_decimals)
+        lon_s = round_half_up(lon_s, m.seconds_decimals)
+        lat_s = round_half_up(lat_s, m.seconds_decimals)
     lam = np.ascontiguousarray(lon_s / RHO_SECONDS)
     phi = np.ascontiguousarray(lat_s / RHO_SECONDS)
     if len(group) < 2:

@@ -20,8 +20,8 @@ DOCS = {"due_date": "rectification deadline from the issuing level and the issue
 
 
 def compute(work, patches, facts, layers, *, crs, params, area_method=DEFAULT_AREA_METHOD):
-    """``due_date`` per patch; null where the level or the issue date is missing or unknown
-    (``crs`` and ``area_method`` are part of the provider signature; no area is measured)."""
+    """``due_date`` per patch; null where the level or the issue date is missing or unknown.
+    Measures no area: ``crs`` and ``area_method`` are accepted and unused."""
     issued = pd.to_datetime(facts["issued"], errors="coerce") if "issued" in facts else None
     out = pd.DataFrame(index=facts.index)
     if issued is None or "level" not in facts:

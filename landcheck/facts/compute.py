@@ -34,7 +34,7 @@ class OverlayResult:
     #: patch − cover where the remainder step computed exactly that difference (no later
     #: approval or construction land under the patch), else None: the fragments reuse it
     uncovered: np.ndarray | None = None
-    #: the official area method every area was measured with (:data:`landcheck.area.AREA_METHODS`)
+    #: the official area method of every area here (:data:`landcheck.area.AREA_METHODS`)
     area_method: object = DEFAULT_AREA_METHOD
 
 
