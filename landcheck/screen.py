@@ -66,8 +66,10 @@ def load_rules(
     --------
     >>> from landcheck import load_rules
     >>> pack = load_rules("city2023", overrides={"legality.sliver_m2": 5})
-    >>> pack.name, pack.version, len(pack.rules)
-    ('city2023', '1.0.0', 50)
+    >>> pack.name, pack.version
+    ('city2023', '1.1.0')
+    >>> pack.params["legality.approved"]["sliver_m2"]
+    5
     """
     from landcheck.checks import SUBJECTS, load_builtin_checks
     from landcheck.rules import RulePack, load_pack
