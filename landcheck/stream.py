@@ -127,6 +127,7 @@ def screen_to_gpkg(
         tolerance_of,
     )
     from landcheck.collector import cyclic_gc_paused
+    from landcheck.report.styles import add_result_styles
     from landcheck.screen import load_rules
 
     t0 = time.perf_counter()
@@ -221,6 +222,7 @@ def screen_to_gpkg(
         prov["streamed"] = {"chunks": len(chunks), "chunk_size": chunk_size,
                             "patches": len(keys)}
         _append(tmp, "metadata", _metadata(prov))
+        add_result_styles(tmp)  # QGIS styles (layer_styles) inside the file before it moves
         if sums is not None:  # before the GeoPackage is moved in: a failure leaves neither
             sums.write(xlsx_target, prov, overwrite)
             say(f"wrote {xlsx_target}")

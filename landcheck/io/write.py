@@ -119,20 +119,28 @@ def write_layer(gdf, path, /, *, layer=None, driver=None, overwrite=False, renam
     return target
 
 
-def write_layers(layers, path, /, *, overwrite=False) -> Path:
+def write_layers(layers, path, /, *, overwrite=False, finish=None) -> Path:
     """Write several layers into one GeoPackage atomically; return the target path.
 
     ``layers`` maps layer names to GeoDataFrames (spatial layers, CRS required) or
     plain DataFrames (attribute tables without geometry), written in order.
+    ``finish``, if given, is called with the path of the staged GeoPackage once every
+    layer is in it and before it is moved into place (e.g. to add tables with
+    :mod:`sqlite3`); an exception there leaves the target untouched, like any failure.
     """
     target = Path(os.fspath(path)).expanduser().absolute()
     if _driver_for(target, None) != "GPKG":
         raise InputError(f"{target}: write_layers writes GeoPackages only; use a .gpkg path")
+    if finish is not None and not callable(finish):
+        raise TypeError(f"finish must be a callable taking the staged path, not "
+                        f"{type(finish).__name__}")
     frames = _prepare_many(layers, target)
     _check_target(target, "GPKG", overwrite)
     with _staged(target, "GPKG") as staged:
         for name, frame in frames.items():
             _write_frame(frame, staged, "GPKG", name, None)
+        if finish is not None:
+            finish(staged)
     return target
 
 

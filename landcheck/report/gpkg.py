@@ -1,4 +1,5 @@
-"""The screening result as one GeoPackage: ``verdicts``, ``fragments``, ``metadata``."""
+"""The screening result as one GeoPackage: ``verdicts``, ``fragments``, ``metadata``, and a
+default QGIS style for each polygon layer (:mod:`landcheck.report.styles`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from landcheck.io import write_layers
+from landcheck.report.styles import add_result_styles
 
 __all__ = ["flatten_lists", "write_result_gpkg"]
 
@@ -36,10 +38,15 @@ def metadata_table(result) -> pd.DataFrame:
 
 
 def write_result_gpkg(result, path, *, overwrite: bool = False):
-    """Write verdicts, fragments and provenance metadata atomically into one GeoPackage."""
+    """Write verdicts, fragments and provenance metadata atomically into one GeoPackage.
+
+    The staged file gets its QGIS styles (``layer_styles``,
+    :func:`~landcheck.report.styles.add_result_styles`) before it is moved into place: the
+    target holds them, or the write failed and the target is untouched.
+    """
     return write_layers(
         {"verdicts": flatten_lists(result.verdicts),
          "fragments": flatten_lists(result.fragments),
          "metadata": metadata_table(result)},
-        path, overwrite=overwrite,
+        path, overwrite=overwrite, finish=add_result_styles,
     )
