@@ -68,7 +68,7 @@ LANDUSE_CODES = {
 PLANTING = {"LS": 70, "FLS": 15, "LYFL": 5, "XG": 5, "WG": 5}
 PATCH_TYPES = {
     "20": 50, "YH": 15, "DT": 8, "ND": 5, "GF": 3, "KT": 5, "01": 4, "02": 3, "03": 3,
-    "11": 2, "SS": 2,
+    "SM": 2, "TD": 2,
 }
 APPROVAL_KINDS = {"conversion": 50, "expropriation": 30, "supply": 20}
 

@@ -25,6 +25,7 @@ Relative paths resolve against the config file's folder.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import tomllib
 import warnings
@@ -38,8 +39,17 @@ import pyproj
 
 from landcheck.area import AREA_METHODS
 from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
+from landcheck.provenance import ATTRS_KEY
 from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
-from landcheck.vocab import normalise_values
+from landcheck.vocab import (
+    landuse_classes,
+    landuse_scheme,
+    normalise_values,
+    patch_dictionary,
+    patch_types,
+    resolve_landuse_classes,
+    resolve_patch_types,
+)
 
 __all__ = ["DATE_FIELDS", "ROLES", "LayerSet", "LayerSpec", "RoleSpec", "apply_mapping"]
 
@@ -87,7 +97,12 @@ _LAYER_KEYS = {
     "fields",
     "values",
     "helmert",
+    "type_dictionary",
+    "scheme",
 }
+#: Roles whose ``class`` field is a land-use code (DLBM): the patches (the class before the
+#: change) and the land-use survey; their tables may name the ``scheme``.
+LANDUSE_CLASS_ROLES = ("patches", "landuse")
 #: Keys of a ``[layers.<name>]`` table that declare a custom role (see :mod:`landcheck.roles`).
 _CUSTOM_KEYS = {"kind", "label_zh", "label_en", "remainder_share"}
 _TOP_KEYS = {"name", "crs", "area_method", "patches", "layers"}
@@ -117,6 +132,12 @@ class LayerSpec:
     helmert: Mapping[str, Any] | None = None
     #: the role's declaration where the config declares it (``kind = "zone"``), else None
     custom: Role | None = None
+    #: patches: the patch-type dictionaries (:func:`landcheck.vocab.patch_dictionary`);
+    #: None: the official one
+    type_dictionary: tuple[str, ...] | None = None
+    #: patches and land use: the land-use scheme of ``class``
+    #: (:func:`landcheck.vocab.landuse_scheme`); None: detected from the codes
+    scheme: str | None = None
 
     @property
     def declared(self) -> Role:
@@ -222,9 +243,11 @@ class LayerSet:
                 on_invalid=base.on_invalid,
                 zone_width=base.zone_width,
             )
-            for key in ("encoding", "crs", "zone", "central_meridian"):
+            for key in ("encoding", "crs", "zone", "central_meridian", "scheme"):
                 if getattr(base, key) is not None:
                     table[key] = getattr(base, key)
+            if base.type_dictionary is not None:
+                table["type_dictionary"] = list(base.type_dictionary)
         if layer is not None:
             table["layer"] = layer
         problems: list[str] = []
@@ -344,11 +367,41 @@ def _layer_spec(role: str, table, base: Path, problems: list[str], *,
     path = _resolve_path(where, table.get("path"), base, problems)
     fields = _field_mapping(where, declared, table.get("fields", {}), problems)
     values = _value_mapping(where, declared, table.get("values", {}), problems)
+    vocab = _vocabulary_options(where, role, table, base, problems)
     if path is not None and len(problems) == n_before:
         fields = _check_file(where, declared, path, opts, fields, problems)
     if len(problems) > n_before:
         return None
-    return LayerSpec(role=role, path=path, fields=fields, values=values, custom=custom, **opts)
+    return LayerSpec(role=role, path=path, fields=fields, values=values, custom=custom, **opts,
+                     **vocab)
+
+
+def _vocabulary_options(where: str, role: str, table, base: Path, problems: list[str]) -> dict:
+    """``type_dictionary`` ([patches] only) and ``scheme`` (roles with land-use classes),
+    checked by loading the tables they name."""
+    out: dict[str, Any] = {}
+    if "type_dictionary" in table:
+        if role != "patches":
+            problems.append(f"{where}.type_dictionary: only the [patches] table has a "
+                            "patch-type dictionary")
+        else:
+            try:
+                out["type_dictionary"] = patch_dictionary(table["type_dictionary"], base=base)
+                patch_types(out["type_dictionary"])
+            except InputError as exc:
+                reason = str(exc).removeprefix("type_dictionary: ")
+                problems.append(f"{where}.type_dictionary: {reason}")
+    if "scheme" in table:
+        if role not in LANDUSE_CLASS_ROLES:
+            problems.append(f"{where}.scheme: a land-use scheme applies to the land-use classes "
+                            f"of {', '.join(LANDUSE_CLASS_ROLES)} only")
+        else:
+            try:
+                out["scheme"] = landuse_scheme(table["scheme"], base=base)
+                landuse_classes(out["scheme"])
+            except InputError as exc:
+                problems.append(f"{where}.scheme: {str(exc).removeprefix('scheme: ')}")
+    return out
 
 
 def _layer_options(where: str, table, problems: list[str]) -> dict[str, Any]:
@@ -559,8 +612,55 @@ def apply_mapping(gdf, spec: LayerSpec):
     first = [c for c in spec.declared.fields if c in spec.fields]
     rest = [c for c in out.columns if c not in first]
     out = out[first + rest]
+    out, notes = _resolve_vocabularies(out, spec, where)
+    if spec.role == "patches":
+        out = _with_source_fields(out, gdf, rename, clash)
     out.attrs = dict(gdf.attrs)
+    if spec.role == "patches":
+        geom = gdf.geometry.name if hasattr(gdf, "geometry") else None
+        out.attrs[SOURCE_FIELDS_KEY] = [clash.get(c, c) for c in gdf.columns if c != geom]
+    _add_notes(out, notes)
     return out
+
+
+#: ``attrs`` key of a mapped patch layer: its source fields, by name, in the file's order.
+SOURCE_FIELDS_KEY = "landcheck_source_fields"
+
+
+def _resolve_vocabularies(out, spec: LayerSpec, where: str):
+    """Patch types by the layer's dictionary, land-use classes by its scheme (both adding
+    columns the facts read: ``type_category``/``type_name``, ``class_scheme``), and the
+    provenance notes saying which."""
+    notes: list[str] = []
+    if spec.role == "patches" and "type" in spec.fields:
+        out = resolve_patch_types(out, dictionary=spec.type_dictionary, where=where,
+                                  source_field=spec.fields["type"], notes=notes)
+    if spec.role in LANDUSE_CLASS_ROLES and "class" in spec.fields:
+        out = resolve_landuse_classes(out, scheme=spec.scheme, where=where,
+                                      source_field=spec.fields["class"], role=spec.role,
+                                      notes=notes)
+    return out, notes
+
+
+def _add_notes(gdf, notes: list[str]) -> None:
+    info = gdf.attrs.get(ATTRS_KEY)
+    if notes and info is not None:
+        gdf.attrs[ATTRS_KEY] = dataclasses.replace(info, notes=(*info.notes, *notes))
+
+
+def _with_source_fields(out, gdf, rename, clash):
+    """The patches with every source field kept as it was read, under its own name, after
+    the canonical columns (in the file's order): the verdict and child-plot layers carry
+    them (:func:`landcheck.chain.verdict_table`)."""
+    geom = gdf.geometry.name if hasattr(gdf, "geometry") else None
+    copies = {src: gdf[src] for src in gdf.columns
+              if src in rename and src != geom and src not in out.columns}
+    if not copies:
+        return out
+    order = [clash.get(c, c) for c in gdf.columns if c != geom]
+    kept = out.assign(**copies)
+    canon = [c for c in kept.columns if c not in order]
+    return kept[canon + [c for c in order if c in kept.columns]]
 
 
 def _check_code_column(df, canonical: str, spec: LayerSpec, where: str) -> None:

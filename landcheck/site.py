@@ -8,7 +8,8 @@
 The project may have several polygons: the site is their union (overlaps counted once),
 and every feature is also measured on its own (:attr:`SiteReport.by_feature`). Roles
 measured, when the layer set configures them: permanent farmland, land use (per land-use
-group and per ``DLBM`` code, names from ``landuse_classes.csv``), ecological red line, town
+group and per ``DLBM`` code, grouped and named by the layer's scheme, 三调 or 用地用海:
+``landuse_classes*.csv``), ecological red line, town
 development boundary, village construction zone, general agricultural zone, forest by
 class, geological-hazard zones and buried mineral resources (by their ``class`` field).
 
@@ -40,7 +41,13 @@ from landcheck.errors import GeometryError, InputError, format_ids
 from landcheck.geometry.pairs import clip, feature_ids, pairs
 from landcheck.geometry.parts import polygonal
 from landcheck.roles import BUILTIN, RoleSet
-from landcheck.vocab import landuse_classes, landuse_group
+from landcheck.vocab import (
+    SCHEME_COLUMN,
+    landuse_class_name,
+    landuse_group,
+    resolve_landuse_classes,
+    scheme_of,
+)
 
 __all__ = ["SITE_ROLES", "SiteReport", "site_query"]
 
@@ -69,8 +76,8 @@ _BUILTIN_SITE = _SiteRoles(BUILTIN)
 #: set's custom zone roles follow them.
 SITE_ROLES = _BUILTIN_SITE.rows
 _GROUP_ZH = {"farmland": "耕地", "garden": "园地", "forest": "林地", "grass": "草地",
-             "construction": "建设用地", "rural_road": "农村道路", "water": "水域",
-             "pond": "坑塘水面", "facility": "设施农用地", "unused": "未利用地",
+             "wetland": "湿地", "construction": "建设用地", "rural_road": "农村道路",
+             "water": "水域", "pond": "坑塘水面", "facility": "设施农用地", "unused": "未利用地",
              "other": "其他土地", "unknown": "未知地类"}
 _FOREST_ZH = {"public_welfare_national": "国家级公益林", "public_welfare_provincial": "省级公益林",
               "commercial": "商品林", "other": "其他林地"}
@@ -156,6 +163,8 @@ def site_query(project, layers, *, working_crs=None, area_method=None) -> SiteRe
             "working_crs": decision.label(),
             "working_crs_how": f"{decision.how}: {decision.detail}",
             "area_method": method.name, "inputs": sources}
+    if "landuse" in refs:
+        prov["landuse_scheme"] = scheme_of(refs["landuse"])
     return SiteReport(table=table, by_feature=by_feature, features=features,
                       site_area_m2=float(target_area[0]), site=site, crs=decision.crs,
                       checked=tuple(r for r in sr.layer_roles if r in refs),
@@ -208,6 +217,10 @@ def _read_layers(layers, sr):
         crs = layers.crs
     elif isinstance(layers, Mapping):
         refs = {r: layers[r] for r in sr.layer_roles if r in layers}
+        if "landuse" in refs and SCHEME_COLUMN not in refs["landuse"].columns:
+            # codes, Chinese names and the scheme, as a layer config reads them
+            refs["landuse"] = resolve_landuse_classes(refs["landuse"],
+                                                      where="layer 'landuse' (a frame)")
         helmert = dict.fromkeys(refs)
     else:
         raise TypeError(f"layers must be a LayerSet, a TOML path or a dict of GeoDataFrames, "
@@ -250,13 +263,14 @@ def _measure_all(targets, refs, crs, sr, method) -> pd.DataFrame:
     for role, ref in refs.items():
         pi, ri, pieces = _pieces(targets, ref)
         if role == "landuse":
+            scheme = scheme_of(ref)
             codes = ref["class"].astype("string").str.strip().str.upper().fillna("")
-            groups = landuse_group(codes, source="landuse").fillna("unknown")
+            groups = landuse_group(codes, scheme=scheme, source="landuse").fillna("unknown")
             frames.append(_grouped("landuse_group", pi, ri, pieces, ref,
                                    groups.to_numpy(dtype=object), _group_names, crs, sr,
                                    method))
             frames.append(_grouped("landuse", pi, ri, pieces, ref,
-                                   codes.to_numpy(dtype=object), _code_names, crs, sr,
+                                   codes.to_numpy(dtype=object), _code_names(scheme), crs, sr,
                                    method))
             continue
         keys = (ref["class"].astype("string").fillna("").to_numpy(dtype=object)
@@ -315,12 +329,12 @@ def _group_names(key, rows):
     return _GROUP_ZH.get(key, key)
 
 
-def _code_names(key, rows):
-    names = landuse_classes()["name_zh"]
-    if key in names.index:
-        return names[key]
-    base = key.rstrip("K")
-    return names[base] if base in names.index else None
+def _code_names(scheme):
+    """Names of the codes of ``scheme`` (a K code the table does not list: its base's)."""
+    def name(key, rows):
+        found = landuse_class_name(pd.Series([key], dtype="string"), scheme=scheme).iloc[0]
+        return None if pd.isna(found) else str(found)
+    return name
 
 
 def _site_table(rows, roles, sr) -> pd.DataFrame:
@@ -485,7 +499,7 @@ def _render(report: SiteReport, lang: str) -> list[str]:
         head = label(zh, en) if role != "landuse_group" else label("地类", "land use")
         if role == "landuse_group":
             lines.append(f"{head}:")
-            lines += _landuse_lines(table, mu, lang)
+            lines += _landuse_lines(table, mu, lang, report.provenance.get("landuse_scheme"))
         elif role in sr.classed:
             lines.append(f"{head}:" + ("" if rows["area_m2"].sum() > 0 else
                                        f" {label('不涉及', 'none')}"))
@@ -526,10 +540,11 @@ def _row_label(r: dict, lang: str) -> str:
     return cls or name
 
 
-def _landuse_lines(table, mu: str, lang: str) -> list[str]:
+def _landuse_lines(table, mu: str, lang: str, scheme) -> list[str]:
     groups = table[(table["role"] == "landuse_group") & (table["area_m2"] > 0)]
     codes = table[(table["role"] == "landuse") & (table["area_m2"] > 0)]
-    code_group = landuse_group(codes["class"].astype("string"), source="landuse")
+    code_group = landuse_group(codes["class"].astype("string"), scheme=scheme, warn=False)
+    code_group = code_group.fillna("unknown")
     out = []
     for g in groups.to_dict("records"):
         out.append(f"  {_row_label(g, lang)}: {_amount(g['area_m2'], mu)} "

@@ -41,7 +41,13 @@ def patch_base(patches, geoms, crs, method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
     area[ok] = official_area(geoms[ok], crs=crs, method=method)
     facts["area_m2"] = area
     if "type" in facts.columns:
-        facts["type_category"] = patch_category(facts["type"])
-        facts["type_name"] = patch_type_name(facts["type"])
+        # the layer's own dictionary where the patches were read through a layer config
+        # (landcheck.vocab.resolve_patch_types), else the official one
+        if {"type_category", "type_name"} <= set(patches.columns):
+            for col in ("type_category", "type_name"):
+                facts[col] = pd.array(patches[col].astype("string").to_numpy(), dtype="string")
+        else:
+            facts["type_category"] = patch_category(facts["type"])
+            facts["type_name"] = patch_type_name(facts["type"])
     facts["width_m"] = strip_width(np.where(ok, geoms, None))
     return facts

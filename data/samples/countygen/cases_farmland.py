@@ -91,7 +91,7 @@ def outflow(w: World) -> None:
 def lake_digging(w: World) -> None:
     s = slot(w, "0103")
     p = std(s)
-    (w.patch("W1", p, "WH", bz="挖田造湖建景观水面").context(farm=2000)
+    (w.patch("W1", p, "WHZJ", bz="挖田造湖建景观水面").context(farm=2000)
      .fires("farmland.lake_digging", "占一般耕地挖湖造景，须恢复，不得以进出平衡落实",
             "landscape lake dug in general farmland: restore, no balancing allowed",
             illegal_m2=Measure(2000, p))
@@ -103,7 +103,7 @@ def lake_digging(w: World) -> None:
     s = slot(w, "0101")
     pf = w.pf(s.all)
     p = std(s)
-    (w.patch("W2", p, "WH", bz="农家乐景观湖").context(pf=2000, farm=2000)
+    (w.patch("W2", p, "WHZJ", bz="农家乐景观湖").context(pf=2000, farm=2000)
      .fires("farmland.lake_digging", "占永久基本农田挖湖造景", "landscape lake dug in "
             "permanent farmland", illegal_m2=Measure(2000, p))
      .fires("farmland.four_prohibitions", "永久基本农田挖湖造景（四严禁）",
@@ -113,7 +113,7 @@ def lake_digging(w: World) -> None:
      .result("illegal", legal=0, illegal=Measure(2000, p)))
 
     s = slot(w, "1206")
-    (w.patch("W3", std(s), "WH", bz="裸土地上挖湖").context()
+    (w.patch("W3", std(s), "WHZJ", bz="裸土地上挖湖").context()
      .silent("farmland.lake_digging", "原地类为裸土地，不占耕地", "on bare land, no farmland")
      .fires(*AGRI)
      .result("other", legal=0, illegal=0))
