@@ -4,7 +4,10 @@
 ``"warn"`` geometry policy and summarise it — driver, features, CRS and how it
 was decided, encoding and how, bounds, invalid/empty geometries, duplicate ids,
 and every warning raised while reading. A layer that cannot be read is reported
-with its error; the others are still inspected.
+with its error; the others are still inspected. For the layers of a config it also
+lists, per field, the values that no vocabulary knows (``value_names.csv``, after the
+config's ``values`` table), with their counts: what a run would warn about and send
+for review.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from landcheck.errors import (
@@ -25,7 +29,17 @@ from landcheck.errors import (
 )
 from landcheck.provenance import source_info
 
-__all__ = ["LayerReport", "inspect_file", "inspect_layerset"]
+__all__ = ["LayerReport", "UnknownValue", "inspect_file", "inspect_layerset", "unknown_values"]
+
+
+@dataclass
+class UnknownValue:
+    """Features of a layer whose value of a field no vocabulary knows."""
+
+    field: str  #: the field in the file
+    canonical: str  #: the role's canonical field it is mapped to
+    value: str  #: the value as written
+    count: int  #: how many features have it
 
 
 @dataclass
@@ -48,6 +62,7 @@ class LayerReport:
     empty: int | None = None
     id_field: str | None = None
     duplicate_ids: list[str] = field(default_factory=list)
+    unknown_values: list[UnknownValue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -77,6 +92,12 @@ class LayerReport:
         if self.id_field:
             dup = format_ids(self.duplicate_ids) if self.duplicate_ids else "none"
             out.append(f"  id field   {self.id_field}, duplicates: {dup}")
+        by_field: dict[tuple[str, str], list[UnknownValue]] = {}
+        for u in self.unknown_values:
+            by_field.setdefault((u.field, u.canonical), []).append(u)
+        for (fld, canonical), values in by_field.items():
+            listing = ", ".join(f"{u.value!r} × {u.count}" for u in values)
+            out.append(f"  unknown    {fld} ({self.role} `{canonical}`): {listing}")
         out += [f"  warning    {w}" for w in self.warnings]
         return out
 
@@ -84,6 +105,12 @@ class LayerReport:
 def inspect_file(path, /, *, layer=None, encoding=None, crs=None, zone=None,
                  central_meridian=None, id_field=None, role=None) -> LayerReport:
     """Inspect one file (one layer of it)."""
+    return _inspect(path, layer=layer, encoding=encoding, crs=crs, zone=zone,
+                    central_meridian=central_meridian, id_field=id_field, role=role)[0]
+
+
+def _inspect(path, *, layer, encoding, crs, zone, central_meridian, id_field, role):
+    """The report of one file and the frame read (None where it could not be read)."""
     from landcheck.io import read_layer
 
     report = LayerReport(role=role, path=str(path), layer=layer, id_field=id_field)
@@ -105,7 +132,7 @@ def inspect_file(path, /, *, layer=None, encoding=None, crs=None, zone=None,
     report.warnings = [str(w.message) for w in caught]
     if gdf is not None:
         _fill(report, gdf, id_field)
-    return report
+    return report, gdf
 
 
 def _fill(report: LayerReport, gdf, id_field: str | None) -> None:
@@ -133,12 +160,45 @@ def _fill(report: LayerReport, gdf, id_field: str | None) -> None:
 
 
 def inspect_layerset(layerset) -> list[LayerReport]:
-    """Inspect every layer of a :class:`~landcheck.layers.LayerSet` (patches first)."""
+    """Inspect every layer of a :class:`~landcheck.layers.LayerSet` (patches first), with
+    the values of each mapped field that no vocabulary knows (:func:`unknown_values`)."""
     specs = ([layerset.patches] if layerset.patches is not None else []) + list(
         layerset.layers.values())
-    return [
-        inspect_file(Path(s.path), layer=s.layer, encoding=s.encoding, crs=s.crs, zone=s.zone,
-                     central_meridian=s.central_meridian, id_field=s.fields.get("id"),
-                     role=s.role)
-        for s in specs
-    ]
+    reports = []
+    for s in specs:
+        report, gdf = _inspect(Path(s.path), layer=s.layer, encoding=s.encoding, crs=s.crs,
+                               zone=s.zone, central_meridian=s.central_meridian,
+                               id_field=s.fields.get("id"), role=s.role)
+        if gdf is not None:
+            report.unknown_values = unknown_values(gdf, s)
+        reports.append(report)
+    return reports
+
+
+def unknown_values(gdf, spec) -> list[UnknownValue]:
+    """Values of ``gdf`` (as read, with the file's field names) that no vocabulary of
+    ``spec``'s role knows, per mapped field, after the config's ``values`` table: the
+    values :func:`landcheck.vocab.normalise_values` warns about in a run, most frequent
+    first. Empty values are not listed (they are missing, not unknown)."""
+    from landcheck.errors import VocabularyWarning
+    from landcheck.vocab import normalise_values, value_names
+
+    names = value_names()
+    out: list[UnknownValue] = []
+    for canonical, source in spec.fields.items():
+        spellings = names.get((spec.role, canonical))
+        if spellings is None or source not in gdf.columns:
+            continue
+        raw = gdf[source]
+        table = spec.values.get(canonical)
+        mapped = raw if not table else raw.map(
+            lambda v, m=table: m.get(v, v) if isinstance(v, str) else v)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VocabularyWarning)
+            coded = normalise_values(mapped, spec.role, canonical, where=str(spec.path))
+        text = pd.Series(coded, index=raw.index).astype("string")
+        known = sorted(set(spellings.values()))
+        unknown = text.notna() & (text.str.strip() != "") & ~text.isin(known)
+        for value, count in text[unknown].value_counts().items():
+            out.append(UnknownValue(source, canonical, str(value), int(count)))
+    return out

@@ -61,7 +61,8 @@ CUSTOM_KINDS = ("zone",)
 #: (FLS), grain–non-grain rotation (LYFL), fallow (LLJZ), fallow with crops (XG), abandoned (WG).
 PLANTING_CODES = ("LS", "FLS", "LYFL", "LLJZ", "XG", "WG")
 
-#: Canonical forest classes (map raw values with the layer's ``values`` table); others → other.
+#: Canonical forest classes (Chinese names and variants: ``landcheck/data/value_names.csv``);
+#: the forest facts count any other value as other.
 FOREST_CLASSES = ("public_welfare_national", "public_welfare_provincial", "commercial", "other")
 
 
@@ -150,9 +151,11 @@ _BUILTIN_ROLES = (
     _r("patches", "patch", "卫片图斑", "change patches", ["id"], _PATCH_FIELDS,
        defaults=dict(id="JCBH", township="XZQDM", type="TBLX", before="QSX", after="HSX",
                      area="JCMJ", class_="DLBM", approval="PZWH"),
-       vocabularies={"type": "patch_types (landcheck/data/patch_types.csv)",
-                     "class": "landuse_classes (landcheck/data/landuse_classes.csv)",
-                     "level": ("ministry", "province", "city")}),
+       vocabularies={"type": "patch_types: the [patches] type_dictionary, default official "
+                             "(landcheck/data/patch_types*.csv)",
+                     "class": "landuse_classes of the layer's scheme, 三调 or 用地用海 "
+                              "(landcheck/data/landuse_classes*.csv)",
+                     "level": ("ministry", "province", "city", "county")}),
     _r("permanent_farmland", "zone", "永久基本农田", "permanent farmland", [], ["id"],
        defaults=dict(id="BSM"), measured=True, union=True, share="pf",
        share_of="permanent_farmland_m2", share_zh="永久基本农田",
@@ -162,7 +165,8 @@ _BUILTIN_ROLES = (
        defaults=dict(id="BSM", class_="DLBM", name="DLMC", planting="ZZSXDM"),
        share="farmland", share_of="lu_farmland_m2", share_zh="耕地", share_en="on farmland",
        reported=("lu_farmland_m2",), site=True,
-       vocabularies={"class": "landuse_classes (landcheck/data/landuse_classes.csv)",
+       vocabularies={"class": "landuse_classes of the layer's scheme, 三调 or 用地用海 "
+                              "(landcheck/data/landuse_classes*.csv)",
                      "planting": PLANTING_CODES}),
     _r("eco_redline", "zone", "生态保护红线", "ecological red line", [], ["id", "name"],
        measured=True, union=True, share="redline", share_of="eco_redline_m2",
@@ -191,9 +195,10 @@ _BUILTIN_ROLES = (
        ["id", "width", "planned_width"]),
     _r("projects", "subject", "土地整治项目", "land-consolidation projects", ["id", "kind"],
        ["approved", "implemented", "accepted", "status", "paddy", "crop"]),
-    # one feature per land-use part of a plan; `plan` groups the parts (not unique)
+    # one feature per land-use part of a plan; `plan` groups the parts (not unique);
+    # `public_share`: the plan's declared public-interest share in percent (checks/plans.py)
     _r("development_plans", "subject", "成片开发方案", "development plans", ["plan"],
-       ["id", "kind", "use", "name"]),
+       ["id", "kind", "use", "name", "public_share"]),
     _r("townships", "context", "乡镇", "townships", ["id"], ["name"],
        defaults=dict(id="XZQDM", name="XZQMC")),
     _r("roads_before", "context", "前期农村道路", "earlier rural roads", [], ["id", "width"]),

@@ -308,7 +308,7 @@ def test_without_permanent_farmland_layer_the_rule_cannot_fire(pack):
 
 def test_pack_rules_judge_their_subjects(pack):
     subjects = {r.id: r.subject for r in pack.rules if r.family == "temporary"}
-    assert subjects == {"temporary.use_changed": "patches",
+    assert subjects == {"temporary.use_changed": "patches", "temporary.use_unknown": "patches",
                         "temporary.over_footprint": "temporary_footprints",
                         "temporary.overdue": "temporary_footprints",
                         "temporary.on_permanent_farmland": "temporary_land",

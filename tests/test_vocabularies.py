@@ -132,9 +132,10 @@ def test_issuing_level_by_chinese_name_sets_the_deadline(tmp_path, level, due):
 
 
 def test_an_unknown_issuing_level_is_said(tmp_path):
-    _, f, vocab = _screen(_county(tmp_path, level="县"))
+    v, f, vocab = _screen(_county(tmp_path, level="乡"))
     assert pd.isna(f["due_date"])
-    assert len(vocab) == 1 and "'XFJB'" in vocab[0] and "'县' × 1" in vocab[0]
+    assert len(vocab) == 1 and "'XFJB'" in vocab[0] and "'乡' × 1" in vocab[0]
+    assert f["level_unknown"] == "乡" and "“乡”" in v["reasons_zh"]
 
 
 def test_spellings_are_matched_without_spaces_or_case():

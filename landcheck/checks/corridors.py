@@ -17,6 +17,14 @@ mitred corners), and its **excess** is::
 with farmland = the land-use parcels of group ``farmland``
 (:func:`landcheck.vocab.landuse_group`). The provider returns the facts and the excess
 geometry (fragments part ``excess``).
+
+Classes are canonical codes (``value_names.csv`` maps 县道, ``X``, ``county`` … to
+``county_road``). A corridor within the search distance of a belt-category patch whose limit
+cannot be known — a class that neither the vocabulary nor a ``<class>_limit_m`` or
+``planned_width_classes`` parameter knows (or no class), a planned-width class without a
+``planned_width``, or a centre line without a land ``width`` where its class has a limit —
+is named in ``belt_unjudged_corridors``; such a patch has no excess (the allowed zone is not
+known), and is for review.
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ from landcheck.checks import PatchFacts, register_patch_facts
 from landcheck.geometry.measure import allowed_zone, corridor_land
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
 from landcheck.geometry.parts import or_empty, polygonal
-from landcheck.vocab import landuse_group
+from landcheck.vocab import SCHEME_COLUMN, landuse_group, scheme_of, value_names
 
-__all__ = ["CLASS_ZH", "SCHEMA", "belt_facts"]
+__all__ = ["CLASS_ZH", "SCHEMA", "belt_facts", "known_classes"]
 
 SCHEMA: dict[str, str] = {
     "belt_corridor_ids": "list",
@@ -42,6 +50,8 @@ SCHEMA: dict[str, str] = {
     "belt_farmland_m2": "number",
     "belt_excess_m2": "number",
     "belt_built": "date",
+    "belt_unjudged_n": "number",
+    "belt_unjudged_corridors": "list",
 }
 
 #: What each fact means (for the fact documentation).
@@ -56,6 +66,11 @@ DOCS: dict[str, str] = {
     "belt_excess_m2": "green belt: area on farmland or permanent farmland outside the allowed "
                       "zone (over-standard area), m²",
     "belt_built": "green belt: when it was built (the patch's after-date)",
+    "belt_unjudged_n": "green belt: corridors within the search distance whose width limit "
+                       "cannot be known (0 for a patch of a belt category with none; null "
+                       "elsewhere); where positive, belt_excess_m2 is null",
+    "belt_unjudged_corridors": "green belt: those corridors' classes as written (（空） where "
+                               "missing), with what is missing for a known class",
 }
 
 #: Chinese names of the canonical corridor classes (reasons are written in Chinese).
@@ -105,6 +120,7 @@ def belt_facts(work, patches, facts, layers, *, crs, params,
     excess = np.full(n, None, dtype=object)
     if "corridors" in layers and "corridor_search_m" in params:
         _measure(work, patches, facts, layers, crs, params, cols, excess, area_method)
+        _unjudged(work, facts, layers["corridors"], params, cols, excess)
     out = pd.DataFrame({c: pd.Series(v, index=facts.index, dtype=object if SCHEMA[c] == "list"
                                      else None) for c, v in cols.items()})
     return out[list(SCHEMA)], {"excess": excess}
@@ -119,6 +135,8 @@ def _empty(n: int) -> dict:
         "belt_farmland_m2": np.full(n, np.nan),
         "belt_excess_m2": np.full(n, np.nan),
         "belt_built": np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"),
+        "belt_unjudged_n": np.full(n, np.nan),
+        "belt_unjudged_corridors": [[] for _ in range(n)],
     }
 
 
@@ -129,8 +147,7 @@ def _measure(work, patches, facts, layers, crs, params, cols, excess, method) ->
     keep = np.flatnonzero(~shapely.is_missing(land) & np.isfinite(limit))
     if "type_category" not in facts or not len(keep):
         return
-    wanted = facts["type_category"].astype("string").isin(list(params.get("belt_categories", [])))
-    rows = np.flatnonzero(wanted.fillna(False).to_numpy(dtype=bool) & ~shapely.is_missing(work))
+    rows = _belt_rows(work, facts, params)
     pi, ki = shapely.STRtree(land[keep]).query(work[rows], predicate="dwithin",
                                                distance=float(params["corridor_search_m"]))
     if not len(pi):
@@ -163,6 +180,56 @@ def _measure(work, patches, facts, layers, crs, params, cols, excess, method) ->
     excess[sel] = over
 
 
+def _belt_rows(work, facts, params) -> np.ndarray:
+    """Rows of the patches of a belt category with a geometry."""
+    wanted = facts["type_category"].astype("string").isin(list(params.get("belt_categories", [])))
+    return np.flatnonzero(wanted.fillna(False).to_numpy(dtype=bool) & ~shapely.is_missing(work))
+
+
+def known_classes(params) -> set[str]:
+    """Corridor classes whose limit is known: the vocabulary's (``value_names.csv``), those
+    with a ``<class>_limit_m`` parameter and the ``planned_width_classes``."""
+    known = set(value_names().get(("corridors", "class"), {}).values())
+    known |= {k[:-len(LIMIT_SUFFIX)] for k in params if k.endswith(LIMIT_SUFFIX)}
+    return known | set(params.get("planned_width_classes", []))
+
+
+def _unjudged(work, facts, corridors, params, cols, excess) -> None:
+    """Count and name, per belt-category patch, the nearby corridors whose limit cannot be
+    known; where there are any, the excess is unknown (null, no geometry)."""
+    if "type_category" not in facts:
+        return
+    rows = _belt_rows(work, facts, params)
+    cols["belt_unjudged_n"][rows] = 0.0
+    raw = (corridors["class"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+           if "class" in corridors.columns else np.full(len(corridors), "", dtype=object))
+    geoms = np.asarray(corridors.geometry.values, dtype=object)
+    limited = [k[:-len(LIMIT_SUFFIX)] for k in params if k.endswith(LIMIT_SUFFIX)]
+    planned = np.isin(raw, list(params.get("planned_width_classes", [])))
+    unknown = ~np.isin(raw, list(known_classes(params)))
+    no_width = planned & ~np.isfinite(_numbers(corridors, "planned_width"))
+    no_land = ((np.isin(raw, limited) | planned) & ~no_width
+               & shapely.is_missing(corridor_land(geoms, _numbers(corridors, "width"))))
+    zh = np.array([CLASS_ZH.get(c, c) for c in raw.tolist()], dtype=object)
+    what = np.where(unknown, np.where(raw == "", "（空）", raw),
+                    np.where(no_width, zh + "（未填规划宽度）", zh + "（中心线未填宽度）"))
+    bad = np.flatnonzero((unknown | no_width | no_land) & ~shapely.is_missing(geoms))
+    if not len(rows) or not len(bad):
+        return
+    pi, ki = shapely.STRtree(geoms[bad]).query(work[rows], predicate="dwithin",
+                                               distance=float(params["corridor_search_m"]))
+    o = np.lexsort((ki, pi))
+    pi, ki = pi[o], ki[o]
+    m = len(rows)
+    cols["belt_unjudged_n"][rows] = np.bincount(pi, minlength=m)
+    named = lists_by(what[bad][ki], pi, m)
+    for i, row in enumerate(rows.tolist()):
+        if named[i]:
+            cols["belt_unjudged_corridors"][row] = named[i]
+            cols["belt_excess_m2"][row] = np.nan
+            excess[row] = None
+
+
 def _limited(corridors, params):
     """Land polygon, allowed width per side (NaN: no limit) and class of every corridor."""
     classes = (corridors["class"].astype("string").fillna("").to_numpy(dtype=object)
@@ -189,7 +256,9 @@ def _farmland(geoms: np.ndarray, layers) -> np.ndarray:
     refs = []
     if "landuse" in layers and "class" in layers["landuse"].columns:
         lu = layers["landuse"]
-        group = landuse_group(lu["class"], source="landuse").fillna("").to_numpy(dtype=object)
+        group = landuse_group(lu["class"], scheme=scheme_of(lu), source="landuse",
+                              warn=SCHEME_COLUMN not in lu.columns)
+        group = group.fillna("").to_numpy(dtype=object)
         refs.append(np.asarray(lu.geometry.values, dtype=object)[group == "farmland"])
     if "permanent_farmland" in layers:
         refs.append(np.asarray(layers["permanent_farmland"].geometry.values, dtype=object))

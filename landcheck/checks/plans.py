@@ -9,6 +9,17 @@ must reach a minimum share of the plan area.
 Facts are measured per plan: plan geometry = union of its parts, public-interest area =
 union of its public-interest parts (overlaps are never counted twice).
 
+Public-interest share
+---------------------
+Where any part of a plan carries a use (``use``, a canonical code: ``value_names.csv`` maps
+the Chinese names), the share is **measured** from the parts: public-interest parts over the
+plan. A part of that plan whose use is missing or unknown counts as not public and is named
+in ``use_unknown`` (for review where the share falls short). Where no part carries a use,
+the plan's **declared** share is used: the canonical field ``public_share`` of its parts, in
+**percent** (0–100, e.g. ``45`` or ``"45%"``; a value outside that range, or parts of one
+plan declaring different values, is warned about and not used). With neither, the share is
+null (for review). ``public_share_source`` says which applied.
+
 Rows
 ----
 The verdict table has **one row per plan** (``id`` = the plan id): :func:`compute_plan_facts`
@@ -18,10 +29,14 @@ measured parts (``outside``, ``permanent_farmland``) are the plan's.
 
 The minimum public-interest share of a plan comes from the pack: ``public_share_min_<kind>``
 (e.g. ``public_share_min_industry``) where the pack has one for the plan's kind, else
-``public_share_min``; the fact ``public_share_min`` holds the value that applies.
+``public_share_min``; the fact ``public_share_min`` holds the value that applies. A kind
+that is neither in the vocabulary nor has a minimum of its own is named in
+``kind_unknown``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -29,13 +44,19 @@ import shapely
 
 from landcheck.area import DEFAULT_AREA_METHOD
 from landcheck.checks import SubjectCheck, register_subject
-from landcheck.geometry.pairs import areas, clip, pairs, union_by
+from landcheck.errors import DataWarning, format_ids
+from landcheck.geometry.pairs import areas, clip, lists_by, pairs, union_by
 from landcheck.geometry.parts import polygonal
+from landcheck.vocab import value_names
 
 __all__ = ["PLAN_SCHEMA", "SCHEMA", "compute_plan_facts", "plan_facts"]
 
 #: Part use that counts as public-interest land.
 PUBLIC_USE = "public_interest"
+#: How each source of the public-interest share is named in reasons.
+SHARE_SOURCE_ZH = {"measured": "按片区用途量算", "declared": "按方案填报的公益性用地比例"}
+#: How a missing value is written where a fact names it.
+MISSING = "（空）"
 
 #: Facts of one plan.
 PLAN_SCHEMA: dict[str, str] = {
@@ -43,6 +64,9 @@ PLAN_SCHEMA: dict[str, str] = {
     "public_m2": "number", "public_share": "number", "public_share_pct": "number",
     "public_share_min": "number", "public_share_min_pct": "number",
     "town_boundary_m2": "number", "outside_m2": "number", "permanent_farmland_m2": "number",
+    "public_share_declared_pct": "number", "public_share_source": "text",
+    "public_share_source_zh": "text", "use_unknown_n": "number", "use_unknown_m2": "number",
+    "use_unknown": "list", "kind_unknown": "text",
 }
 #: Facts of the subject (one row per plan).
 SCHEMA: dict[str, str] = PLAN_SCHEMA
@@ -55,7 +79,8 @@ def compute_plan_facts(features, layers, *, crs, params, reference_date=None,
     Parameters
     ----------
     features : GeoDataFrame
-        Plan parts with canonical columns ``plan``, ``kind`` and ``use``, in ``crs``.
+        Plan parts with canonical columns ``plan``, ``kind``, ``use`` and optionally
+        ``public_share`` (the plan's declared share, percent), in ``crs``.
     layers : dict of role → GeoDataFrame
         Reference layers in ``crs``; uses ``town_boundary`` and ``permanent_farmland``
         (absent → those facts are null).
@@ -95,19 +120,29 @@ def plan_facts(features, layers, *, crs, params, with_parts=False,
     work = _usable(features)
     code, ids = _plan_codes(features)
     n = len(ids)
+    p = params.get("plans", {})
     plan_geom = polygonal(union_by(work, code, n))
-    public = (_text(features, "use") == PUBLIC_USE).fillna(False).to_numpy()
+    use = _text(features, "use").str.strip().fillna("")
+    public = (use == PUBLIC_USE).to_numpy()
     public_geom = polygonal(union_by(work[public], code[public], n))
     out = pd.DataFrame({"id": ids})
     out["kind"] = _first_by(_text(features, "kind").str.strip(), code, n)
     out["part_n"] = np.bincount(code, minlength=n).astype(float)
     out["geom_ok"] = np.bincount(code, weights=shapely.is_missing(work), minlength=n) == 0
     out["area_m2"] = areas(plan_geom, crs, area_method)
-    out["public_m2"] = areas(public_geom, crs, area_method)
+    measured = np.bincount(code, weights=(use != "").to_numpy(), minlength=n) > 0
+    declared = _declared_pct(features, code, ids)
+    source = np.where(measured, "measured", np.where(np.isnan(declared), None, "declared"))
+    out["public_m2"] = np.where(measured, areas(public_geom, crs, area_method), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["public_share"] = np.where(out["area_m2"] > 0, out["public_m2"] / out["area_m2"],
-                                       np.nan)
-    out["public_share_min"] = _share_min(out["kind"], params.get("plans", {}))
+        share = np.where(out["area_m2"] > 0, out["public_m2"] / out["area_m2"], np.nan)
+    out["public_share"] = np.where(measured, share, declared / 100)
+    out["public_share_declared_pct"] = declared
+    out["public_share_source"] = pd.array(source, dtype="string")
+    out["public_share_source_zh"] = pd.Series(source).map(SHARE_SOURCE_ZH).astype("string")
+    out = out.join(_unknown_uses(work, use, code, measured, n, crs, area_method))
+    out["kind_unknown"] = _unknown_kinds(out["kind"], p)
+    out["public_share_min"] = _share_min(out["kind"], p)
     out["public_share_pct"] = out["public_share"] * 100
     out["public_share_min_pct"] = out["public_share_min"] * 100
     for col, ref, measure in (("town_boundary_m2", "town_boundary", _inside),
@@ -152,6 +187,73 @@ def _first_by(values: pd.Series, code: np.ndarray, n: int) -> pd.Series:
     frame = pd.DataFrame({"code": code, "value": values.to_numpy()})
     first = frame.dropna().drop_duplicates("code").set_index("code")["value"]
     return first.reindex(range(n)).astype("string").reset_index(drop=True)
+
+
+def _declared_pct(features, code: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The declared public-interest share of each plan in percent (NaN where none is usable).
+
+    Values are numbers or texts such as ``"45"``, ``"45%"``; outside 0–100, not a number, or
+    differing between the parts of one plan → warned about and not used."""
+    n = len(ids)
+    if "public_share" not in features.columns:
+        return np.full(n, np.nan)
+    raw = features["public_share"].reset_index(drop=True)
+    text = raw.astype("string").str.strip().str.rstrip("%％").str.strip()
+    value = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    given = (text.notna() & (text != "")).to_numpy()
+    bad = given & ~((value >= 0) & (value <= 100))
+    if bad.any():
+        _warn(f"{int(bad.sum())} part(s) declare a public-interest share (`public_share`) that "
+              f"is not a percentage 0–100 (plans {_plans(ids, code, bad)}; e.g. "
+              f"{raw[bad].iloc[0]!r}); it is not used. Give the share in percent, e.g. 45")
+    value = np.where(bad, np.nan, value)
+    ratio_like = (value > 0) & (value <= 1)
+    if ratio_like.any():
+        first = float(value[ratio_like][0])
+        _warn(f"plans {_plans(ids, code, ratio_like)} declare a public-interest share of at "
+              f"most 1 (e.g. {first!r}); `public_share` is in percent, so that is read as at "
+              "most 1 %. Write 45 for 45 %")
+    frame = pd.DataFrame({"code": code, "value": value}).dropna()
+    spread = frame.groupby("code")["value"].agg(["min", "max"])
+    out = np.full(n, np.nan)
+    out[spread.index.to_numpy()] = spread["min"].to_numpy()
+    differ = spread.index.to_numpy()[(spread["max"] != spread["min"]).to_numpy()]
+    if len(differ):
+        _warn(f"the parts of plans {format_ids(ids[differ])} declare different public-interest "
+              "shares (`public_share`); none is used for those plans. Give each plan one share")
+        out[differ] = np.nan
+    return out
+
+
+def _plans(ids, code, rows) -> str:
+    return format_ids(pd.unique(ids[code[rows]]))
+
+
+def _warn(message: str) -> None:
+    warnings.warn(f"development_plans: {message}.", DataWarning, stacklevel=4)
+
+
+def _unknown_uses(work, use: pd.Series, code, measured, n, crs, area_method) -> pd.DataFrame:
+    """Parts of measured plans whose use is missing or in no vocabulary: their number, the
+    area of their union and the uses as written (``（空）`` where missing)."""
+    known = set(value_names().get(("development_plans", "use"), {}).values()) | {PUBLIC_USE}
+    unknown = (~use.isin(list(known))).to_numpy() & measured[code]
+    written = np.where(use.to_numpy(dtype=object) == "", MISSING, use.to_numpy(dtype=object))
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["use_unknown_n"] = np.bincount(code[unknown], minlength=n).astype(float)
+    out["use_unknown_m2"] = areas(polygonal(union_by(work[unknown], code[unknown], n)), crs,
+                                  area_method)
+    out["use_unknown"] = lists_by(written[unknown], code[unknown], n)
+    return out
+
+
+def _unknown_kinds(kinds: pd.Series, p) -> pd.Series:
+    """The kind as written where it is given but neither in the vocabulary nor has a minimum
+    share of its own in the pack (``public_share_min_<kind>``)."""
+    known = set(value_names().get(("development_plans", "kind"), {}).values())
+    known |= {k[len("public_share_min_"):] for k in p if k.startswith("public_share_min_")}
+    text = kinds.astype("string").fillna("")
+    return text.where((text != "") & ~text.isin(list(known))).astype("string")
 
 
 def _share_min(kinds: pd.Series, p) -> np.ndarray:

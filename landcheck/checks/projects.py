@@ -7,6 +7,13 @@ Two kinds of plot are judged (DOMAIN §6, "Consolidation projects"):
 - **linkage** (增减挂钩) demolition plots must lie in the village construction control zone
   (``village_zone``) and contain a main building (``buildings`` with ``kind == "main"``).
 
+Kinds, crops and building kinds are canonical codes (``value_names.csv`` maps the Chinese
+names and variants). A plot of a missing or unknown kind is judged by no kind's rules and
+is named in ``kind_unknown``; a crop no vocabulary knows is named in ``crop_unknown``. A
+building without a kind counts as a main building where its footprint inside the plot is
+at least the pack's ``unlabelled_main_min_m2`` (without that parameter it never does); a
+smaller one, and a building of an unknown kind, is named for review.
+
 After acceptance (``accepted`` set) the plot must be farmland in the land-use layer (which
 stands for the annual change survey updated before acceptance), paddy plots must carry
 aquatic crops and linkage plots some crop. The city timetable is measured against the
@@ -19,7 +26,17 @@ Facts (one row per plot, same order as the plots)
     zone layer is absent); the geometry is the part ``outside``.
 ``main_building_n`` / ``main_building_m2`` / ``main_building_ids``
     Main buildings overlapping the plot with positive area, and the area of their union
-    inside the plot; ``annex_building_n`` likewise for annexes.
+    inside the plot; ``annex_building_n`` likewise for annexes. Buildings without a kind
+    whose footprint inside the plot is at least ``unlabelled_main_min_m2`` count as main
+    buildings and are also listed in ``main_building_inferred_ids`` (their number
+    ``main_building_inferred_n``).
+``building_unlabelled_n`` / ``building_unlabelled_ids``
+    Buildings without a kind on the plot that are too small to count as main buildings.
+``building_unknown_n`` / ``building_unknown_kinds``
+    Buildings on the plot whose kind is neither main nor annex, and those kinds as written.
+``kind_unknown`` / ``crop_unknown``
+    The plot's kind as written where it is not a known kind (``（空）`` where missing), and
+    its crop as written where it is given but not a known crop; null otherwise.
 ``farmland_after_m2`` / ``not_farmland_m2``
     Plot area on land-use parcels of the farmland group (``landcheck.vocab.landuse_group``)
     and the rest; the rest is the part ``not_farmland``.
@@ -43,9 +60,10 @@ from landcheck.checks import SubjectCheck, register_subject
 from landcheck.errors import RuleError
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
 from landcheck.geometry.parts import polygonal
-from landcheck.vocab import landuse_group
+from landcheck.vocab import SCHEME_COLUMN, landuse_group, scheme_of
 
-__all__ = ["CROP_LABELS_ZH", "SCHEMA", "ZONE_OF_KIND", "compute_project_facts", "deadlines"]
+__all__ = ["BUILDING_KINDS", "CROP_LABELS_ZH", "SCHEMA", "ZONE_OF_KIND", "compute_project_facts",
+           "deadlines"]
 
 #: Zone role each project kind must lie in.
 ZONE_OF_KIND = {"supplement": "general_ag_zone", "linkage": "village_zone"}
@@ -59,12 +77,21 @@ SCHEMA: dict[str, str] = {
     "zone_m2": "number", "outside_m2": "number",
     "main_building_n": "number", "main_building_m2": "number", "main_building_ids": "list",
     "annex_building_n": "number",
+    "main_building_inferred_n": "number", "main_building_inferred_ids": "list",
+    "building_unlabelled_n": "number", "building_unlabelled_ids": "list",
+    "building_unknown_n": "number", "building_unknown_kinds": "list",
     "farmland_after_m2": "number", "not_farmland_m2": "number",
     "paddy": "bool", "crop": "text", "crop_zh": "text",
+    "kind_unknown": "text", "crop_unknown": "text",
 }
-#: Chinese labels of the canonical crop evidence values (for reasons).
+#: Chinese labels of the canonical crop evidence values (for reasons); its keys are the
+#: crops the rules know.
 CROP_LABELS_ZH = {"aquatic": "水生作物", "dry_crop": "旱作", "seedlings_up": "苗已出",
                   "not_planted": "未种植"}
+#: Canonical building kinds (``buildings.kind``).
+BUILDING_KINDS = ("main", "annex")
+#: How a missing value is written where a fact names it.
+MISSING = "（空）"
 
 _MD_RE = re.compile(r"(\d{1,2})-(\d{1,2})")
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # leap-year lengths
@@ -85,7 +112,8 @@ def compute_project_facts(features, layers, *, crs, params, reference_date=None,
     crs : pyproj.CRS or str
         The working (projected) CRS.
     params : dict of family → parameters
-        Uses ``params["projects"]``: ``approval_by``, ``supplement_by``, ``linkage_by``.
+        Uses ``params["projects"]``: ``approval_by``, ``supplement_by``, ``linkage_by`` and
+        ``unlabelled_main_min_m2``.
     reference_date : date, optional
         Unused: date rules compare with ``run.reference_date`` themselves.
     area_method : str or AreaMethod
@@ -107,7 +135,8 @@ def compute_project_facts(features, layers, *, crs, params, reference_date=None,
     facts = pd.concat([facts, _deadline_facts(facts, p)], axis=1)
     zone, outside = _zone_facts(work, facts["kind"], layers, crs, area_method)
     facts["zone_m2"], facts["outside_m2"] = zone, _area_or_null(outside, zone, crs, area_method)
-    buildings = _building_facts(work, layers.get("buildings"), crs, ok, area_method)
+    buildings = _building_facts(work, layers.get("buildings"), crs, ok, area_method,
+                                p.get("unlabelled_main_min_m2"))
     facts = pd.concat([facts, buildings], axis=1)
     farm, not_farm = _farmland_after(work, layers.get("landuse"), crs, area_method)
     facts["farmland_after_m2"] = np.where(ok, farm, np.nan) if farm is not None else np.nan
@@ -170,6 +199,10 @@ def _attributes(features, ok) -> pd.DataFrame:
     out["paddy"] = col("paddy").astype("boolean")
     out["crop"] = col("crop").astype("string").str.strip()
     out["crop_zh"] = out["crop"].map(lambda c: CROP_LABELS_ZH.get(c, c)).astype("string")
+    kind = out["kind"].fillna("")
+    out["kind_unknown"] = kind.where(~kind.isin(list(ZONE_OF_KIND))).replace("", MISSING)
+    crop = out["crop"].fillna("")
+    out["crop_unknown"] = crop.where((crop != "") & ~crop.isin(list(CROP_LABELS_ZH)))
     return out
 
 
@@ -221,27 +254,53 @@ def _area_or_null(parts, measured, crs, area_method) -> np.ndarray:
     return np.where(np.isnan(measured), np.nan, areas(parts, crs, area_method))
 
 
-def _building_facts(work, buildings, crs, ok, area_method) -> pd.DataFrame:
+def _building_facts(work, buildings, crs, ok, area_method, unlabelled_min_m2) -> pd.DataFrame:
+    """Main, annex, unlabelled and unknown-kind buildings standing on each plot (a piece of
+    positive area inside it); a building without a kind is a main building where its piece
+    is at least ``unlabelled_min_m2`` (never where that is None)."""
     n = len(work)
     out = pd.DataFrame(index=pd.RangeIndex(n))
+    numbers = ("main_building_n", "main_building_m2", "annex_building_n",
+               "main_building_inferred_n", "building_unlabelled_n", "building_unknown_n")
     if buildings is None:
-        for c in ("main_building_n", "main_building_m2", "annex_building_n"):
+        for c in numbers:
             out[c] = np.nan
-        out["main_building_ids"] = [[] for _ in range(n)]
+        for c in ("main_building_ids", "main_building_inferred_ids", "building_unlabelled_ids",
+                  "building_unknown_kinds"):
+            out[c] = [[] for _ in range(n)]
         return out
     kind = (buildings["kind"].astype("string").str.strip() if "kind" in buildings.columns
-            else pd.Series(pd.NA, index=buildings.index, dtype="string"))
+            else pd.Series(pd.NA, index=buildings.index, dtype="string")).fillna("")
+    kind = kind.to_numpy(dtype=object)
     geoms = np.asarray(buildings.geometry.values, dtype=object)
     pi, ri = pairs(work, geoms)
     pieces = polygonal(clip(work, geoms, pi, ri))
-    positive = areas(pieces, crs, area_method) > 0  # touching the plot is not standing on it
-    is_main = (kind == "main").fillna(False).to_numpy()[ri] & positive
-    is_annex = (kind == "annex").fillna(False).to_numpy()[ri] & positive
-    out["main_building_n"] = np.where(ok, np.bincount(pi[is_main], minlength=n), np.nan)
+    footprint = areas(pieces, crs, area_method)
+    positive = footprint > 0  # touching the plot is not standing on it
+    k = kind[ri]
+    unlabelled = (k == "") & positive
+    inferred = unlabelled & (footprint >= unlabelled_min_m2 if unlabelled_min_m2 is not None
+                             else np.zeros(len(pi), dtype=bool))
+    is_main = ((k == "main") & positive) | inferred
+    is_annex = (k == "annex") & positive
+    unknown = ~np.isin(k, ["", *BUILDING_KINDS]) & positive
+    small = unlabelled & ~inferred
+    ids = feature_ids(buildings, ri)
+
+    def count(mask):
+        return np.where(ok, np.bincount(pi[mask], minlength=n), np.nan)
+
+    out["main_building_n"] = count(is_main)
     union = union_by(pieces[is_main], pi[is_main], n)
     out["main_building_m2"] = np.where(ok, areas(polygonal(union), crs, area_method), np.nan)
-    out["main_building_ids"] = lists_by(feature_ids(buildings, ri[is_main]), pi[is_main], n)
-    out["annex_building_n"] = np.where(ok, np.bincount(pi[is_annex], minlength=n), np.nan)
+    out["main_building_ids"] = lists_by(ids[is_main], pi[is_main], n)
+    out["annex_building_n"] = count(is_annex)
+    out["main_building_inferred_n"] = count(inferred)
+    out["main_building_inferred_ids"] = lists_by(ids[inferred], pi[inferred], n)
+    out["building_unlabelled_n"] = count(small)
+    out["building_unlabelled_ids"] = lists_by(ids[small], pi[small], n)
+    out["building_unknown_n"] = count(unknown)
+    out["building_unknown_kinds"] = lists_by(k[unknown], pi[unknown], n)
     return out
 
 
@@ -250,7 +309,9 @@ def _farmland_after(work, landuse, crs, area_method):
     if landuse is None or "class" not in landuse.columns:
         return None, None
     codes = landuse["class"].astype("string").str.strip().str.upper()
-    farm = (landuse_group(codes, source="landuse") == "farmland").fillna(False).to_numpy()
+    group = landuse_group(codes, scheme=scheme_of(landuse), source="landuse",
+                          warn=SCHEME_COLUMN not in landuse.columns)
+    farm = (group == "farmland").fillna(False).to_numpy()
     farmland = _inside(work, landuse[farm])
     area = areas(farmland, crs, area_method)
     rest = np.where(shapely.is_missing(farmland), work, None)

@@ -14,6 +14,9 @@ This module only measures (DOMAIN §6 "Rural road upgrades"); the rules are in t
 The patch's area on permanent farmland, general farmland and forest by class are the
 overlay's facts (``permanent_farmland_m2``, ``general_farmland_m2``,
 ``forest_<class>_m2``); the facts here are null for patches that are not rural roads.
+Forest classes are canonical codes (``value_names.csv`` maps 国家级公益林, 省级公益林, 商品林
+…); the road's area on forest of a class no vocabulary knows (or of no class), which
+could need either procedure, is ``road_forest_unknown_m2``, with those classes as written.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from landcheck.checks import PatchFacts, register_patch_facts
 from landcheck.geometry.measure import strip_width
 from landcheck.geometry.pairs import areas, clip, feature_ids, lists_by, pairs, union_by
 from landcheck.geometry.parts import polygonal
+from landcheck.roles import FOREST_CLASSES
 
 __all__ = ["ROAD_CATEGORY", "SCHEMA", "road_facts"]
 
@@ -41,6 +45,8 @@ SCHEMA: dict[str, str] = {
     "road_widening_m": "number",
     "road_new_m2": "number",
     "road_public_welfare_forest_m2": "number",
+    "road_forest_unknown_m2": "number",
+    "road_forest_unknown_classes": "list",
 }
 
 #: What each fact means (for the fact documentation).
@@ -56,6 +62,11 @@ DOCS: dict[str, str] = {
     "road_new_m2": "rural road: area of the patch off previous-period roads, m²",
     "road_public_welfare_forest_m2": "rural road: area on national plus provincial "
                                      "public-welfare forest, m²",
+    "road_forest_unknown_m2": "rural road: area on forest whose class is missing or in no "
+                              "vocabulary (public-welfare or commercial cannot be told), m²; "
+                              "null when no forest layer is configured",
+    "road_forest_unknown_classes": "rural road: those forest classes as written (（空） where "
+                                   "missing)",
 }
 
 
@@ -88,6 +99,7 @@ def road_facts(work, patches, facts, layers, *, crs, params,
     n = len(work)
     cols = {c: np.full(n, np.nan) for c, kind in SCHEMA.items() if kind == "number"}
     ids_col = [[] for _ in range(n)]
+    forest_col = [[] for _ in range(n)]
     category = (facts["type_category"].astype("string") if "type_category" in facts
                 else pd.Series(pd.NA, index=facts.index, dtype="string"))
     road = (category == ROAD_CATEGORY).fillna(False).to_numpy(dtype=bool)
@@ -97,6 +109,11 @@ def road_facts(work, patches, facts, layers, *, crs, params,
         width = strip_width(geoms)
         cols["road_width_m"][rows] = width
         cols["road_public_welfare_forest_m2"][rows] = _public_welfare(facts, rows)
+        if "forest" in layers:
+            unknown_m2, classes = _unknown_forest(geoms, layers["forest"], crs, area_method)
+            cols["road_forest_unknown_m2"][rows] = unknown_m2
+            for row, hit in zip(rows.tolist(), classes, strict=True):
+                forest_col[row] = hit
         if "roads_before" in layers:
             before_m2, ids, before_w = _previous(geoms, layers["roads_before"], crs,
                                                  area_method)
@@ -109,7 +126,25 @@ def road_facts(work, patches, facts, layers, *, crs, params,
                 ids_col[row] = hit
     out = pd.DataFrame(cols, index=facts.index)
     out["road_before_ids"] = pd.Series(ids_col, index=facts.index, dtype=object)
+    out["road_forest_unknown_classes"] = pd.Series(forest_col, index=facts.index, dtype=object)
     return out[list(SCHEMA)]
+
+
+def _unknown_forest(geoms: np.ndarray, forest, crs, method):
+    """Area on forest of a missing or unknown class (the union of those pieces) and those
+    classes as written, per road patch."""
+    m = len(geoms)
+    raw = (forest["class"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+           if "class" in forest.columns else np.full(len(forest), "", dtype=object))
+    unknown = ~np.isin(raw, list(FOREST_CLASSES))
+    ref_geoms = np.asarray(forest.geometry.values, dtype=object)[unknown]
+    pi, ri = pairs(geoms, ref_geoms)
+    pieces = polygonal(clip(geoms, ref_geoms, pi, ri))
+    has = ~shapely.is_missing(pieces)
+    pi, ri, pieces = pi[has], ri[has], pieces[has]
+    area = areas(polygonal(union_by(pieces, pi, m)), crs, method)
+    written = np.where(raw[unknown] == "", "（空）", raw[unknown])
+    return area, lists_by(written[ri], pi, m)
 
 
 def _public_welfare(facts: pd.DataFrame, rows: np.ndarray) -> np.ndarray:

@@ -76,9 +76,12 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
         raise InputError(f"{where}: no layer for role {subject!r}; add [layers.{subject}] to "
                          "the config (or the frame to the dict) to run this check")
     say(f"reading {subject} and reference layers")
-    if isinstance(layerset, dict):
-        feats = layerset[subject]
-        refs = {r: g for r, g in layerset.items() if r != subject}
+    if isinstance(layerset, dict):  # frames: values recognised as for config layers
+        from landcheck.vocab import normalise_frame
+
+        feats = normalise_frame(layerset[subject], subject, where=f"layer {subject!r} (a frame)")
+        refs = {r: normalise_frame(g, r, where=f"layer {r!r} (a frame)")
+                for r, g in layerset.items() if r != subject}
     else:
         feats = layerset.read(subject)
         refs = {r: layerset.read(r) for r in layerset.roles if r != subject}

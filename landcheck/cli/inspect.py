@@ -25,6 +25,9 @@ from landcheck.cli.helpers import EXIT_ERROR, cli_errors
 def inspect_cmd(ctx, source: Path, layer, encoding, crs, zone, central_meridian, id_field, as_json):
     """Show, per layer, what landcheck reads: driver, features, CRS and how it
     was decided, encoding, bounds, invalid/empty geometries and duplicate ids.
+    For a layer config, also the values of each mapped field that no vocabulary
+    knows (after the config's `values` tables), with their counts: a run warns
+    about them and sends what depends on them for review.
 
     SOURCE is a layer config (.toml) or a single layer file.
 
