@@ -26,11 +26,19 @@ import pandas as pd
 import shapely
 
 from landcheck._version import __version__
-from landcheck.area import DEFAULT_AREA_METHOD, AreaMethod, area_method, official_area
+from landcheck.area import DEFAULT_AREA_METHOD, AreaMethod, area_method
+from landcheck.children import (
+    M2_PER_MU,
+    MU_COLUMNS,
+    child_plots,
+    document_shares,
+    dominant_cover,
+)
 from landcheck.engine import ENGINES
 from landcheck.errors import InputError
 from landcheck.provenance import source_info
 from landcheck.roles import BUILTIN, RoleSet
+from landcheck.official import classify
 from landcheck.verdicts import decide
 
 log = logging.getLogger("landcheck.screen")
@@ -54,6 +62,13 @@ VERDICT_FACTS = (
     "approval_ids",
     "approval_late_ids",
     "due_date",
+    # the areas county forms report beside 耕地, 永久基本农田 and 生态保护红线
+    "lu_paddy_m2",
+    "land3_nonfarm_agricultural_m2",
+    "land3_unused_m2",
+    "land3_construction_m2",
+    "lu_k_m2",
+    "lu_unknown_classes",
 )
 DEFAULT_TOLERANCE_M = 0.1
 
@@ -264,8 +279,10 @@ def as_date(value) -> _dt.date:
 
 
 def verdict_table(patch_gdf, facts, decided, townships=None, roles=None) -> gpd.GeoDataFrame:
-    """The verdict table: the patch's fields, the decision and :data:`VERDICT_FACTS` (then the
-    reported facts of ``roles``' custom roles)."""
+    """The verdict table: the patch file's own fields (:func:`source_fields`), then the
+    patch's canonical fields, the decision, :data:`VERDICT_FACTS` (then the reported facts
+    of ``roles``' custom roles), the ids of every zone feature the patch meets, and the
+    main areas again in 亩 (:data:`MU_COLUMNS`)."""
     cols = {"id": facts["id"].to_numpy()}
     for c in ("township", "type", "before", "after", "level", "issued"):
         if c in facts.columns:
@@ -278,10 +295,51 @@ def verdict_table(patch_gdf, facts, decided, townships=None, roles=None) -> gpd.
             .to_numpy()
         )
     table = pd.DataFrame(cols, index=facts.index)
-    table = pd.concat(
-        [table, decided, facts[[c for c in _verdict_facts(roles) if c in facts.columns]]], axis=1
-    )
+    reported = [c for c in _verdict_facts(roles) if c in facts.columns]
+    ids = [f"{r}_ids" for r in (roles or BUILTIN).zone_roles if f"{r}_ids" in facts.columns]
+    table = pd.concat([table, decided, facts[reported + [c for c in ids if c not in reported]]],
+                      axis=1)
+    table = table.assign(**{f"{c[:-3]}_mu": table[c].to_numpy(dtype=float) / M2_PER_MU
+                            for c in MU_COLUMNS if c in table.columns})
+    source = source_fields(patch_gdf, table.columns)
+    if len(source.columns):
+        table = pd.concat([source.set_axis(table.index), table], axis=1)
     return gpd.GeoDataFrame(table, geometry=patch_gdf.geometry.to_numpy(), crs=patch_gdf.crs)
+
+
+def source_fields(patch_gdf, taken) -> pd.DataFrame:
+    """The patch file's own fields as read, in the file's order (those a layer config
+    mapped, :data:`landcheck.layers.SOURCE_FIELDS_KEY`; for a frame given directly, its
+    columns that are not canonical patch fields). One whose name a landcheck column also
+    has (``taken``) is kept as ``src_<name>``."""
+    from landcheck.layers import SOURCE_FIELDS_KEY
+
+    names = patch_gdf.attrs.get(SOURCE_FIELDS_KEY)
+    if names is None:
+        canonical = set(BUILTIN["patches"].fields) | {patch_gdf.geometry.name} | DERIVED
+        names = [c for c in patch_gdf.columns if c not in canonical]
+    names = [c for c in names if c in patch_gdf.columns]
+    taken = set(taken)
+    return pd.DataFrame({(f"src_{c}" if c in taken else c): _typed(patch_gdf[c])
+                         for c in names}, index=range(len(patch_gdf)))
+
+
+def _typed(col: pd.Series) -> np.ndarray:
+    """A source column's values; dates read as Python dates (Arrow's date32) as datetime64,
+    so that every write path stores them as dates."""
+    values = col.to_numpy()
+    if col.dtype == object:
+        present = values[pd.notna(values)]
+        if len(present) and all(isinstance(v, _dt.date) for v in present[:100].tolist()):
+            try:
+                return pd.to_datetime(col, errors="raise").to_numpy()
+            except (TypeError, ValueError):
+                return values
+    return values
+
+
+#: Columns the reading step adds to a patch frame (not the bureau's fields).
+DERIVED = frozenset({"type_category", "type_name", "class_scheme"})
 
 
 def _verdict_facts(roles) -> tuple[str, ...]:
@@ -291,79 +349,40 @@ def _verdict_facts(roles) -> tuple[str, ...]:
 
 
 def judge(patch_gdf, overlay, pack, run, townships, roles=None):
-    """From the facts: the rules fired, the verdict table and the fragments (for ``screen``
-    and for each chunk of a streamed run)."""
-    fired = pack.evaluate(overlay.facts, run=run)
-    decided = decide(overlay.facts, fired, pack.rules, run=run, roles=roles)
-    verdicts = verdict_table(patch_gdf, overlay.facts, decided, townships, roles)
-    return fired, verdicts, fragments(patch_gdf, overlay, decided)
-
-
-def fragments(patch_gdf, overlay, decided) -> gpd.GeoDataFrame:
-    """Split parts: for a split patch its legal cover (verdict ``legal``) and the rest (the
-    patch's verdict); otherwise the whole patch."""
-    geoms = np.asarray(patch_gdf.geometry.values, dtype=object)
+    """From the facts: the rules fired, the verdict table (with the official categories and
+    the covering documents' shares) and the child plots (for ``screen`` and for each chunk
+    of a streamed run)."""
     facts = overlay.facts
-    verdict = decided["verdict"].to_numpy()
+    fired = pack.evaluate(facts, run=run)
+    decided = decide(facts, fired, pack.rules, run=run, roles=roles)
+    pieces, doc_ids, doc_shares = document_shares(
+        overlay.cover_pieces, len(facts), facts["area_m2"].to_numpy(dtype=float),
+        patch_gdf.crs, overlay.area_method)
+    official = classify(facts, fired, pack.rules, decided["verdict"].to_numpy(), pack.official,
+                        cover_kind=dominant_cover(pieces), run=run)
     split = decided["split"].to_numpy(dtype=bool)
-    rest = np.full(len(facts), None, dtype=object)
-    rest_area = np.zeros(len(facts))
+    official["split_status"] = np.where(split, "被拆分", "未拆分")
+    official["doc_ids"], official["doc_shares_pct"] = doc_ids, doc_shares
+    verdicts = verdict_table(patch_gdf, facts, pd.concat([decided, official], axis=1),
+                             townships, roles)
+    return fired, verdicts, fragments(verdicts, overlay, pieces, pack.official)
+
+
+def fragments(verdicts, overlay, pieces, scheme) -> gpd.GeoDataFrame:
+    """The child plots (:func:`landcheck.children.child_plots`) of the verdict table."""
+    geoms = np.asarray(verdicts.geometry.values, dtype=object)
+    split = verdicts["split"].to_numpy(dtype=bool)
+    rest = np.full(len(verdicts), None, dtype=object)
     if split.any():
         known = overlay.uncovered  # patch − cover, where the overlay already computed it
-        known = np.full(len(facts), None, dtype=object) if known is None else known
+        known = np.full(len(verdicts), None, dtype=object) if known is None else known
         todo = split & shapely.is_missing(known)
         rest[split & ~todo] = known[split & ~todo]
         rest[todo] = shapely.difference(geoms[todo], overlay.cover[todo])
         rest[split] = np.where(shapely.is_empty(rest[split]), None, rest[split])
-        # the rest's area is the complement of the legal part, so the parts add up exactly
-        # (its own official area differs within SAME_AREA_M2: the cut adds vertices, and
-        # each vertex is rounded and each edge densified on its own)
-        area, legal = facts["area_m2"].to_numpy(), decided["legal_m2"].to_numpy()
-        rest_area[split] = area[split] - legal[split]
-    pieces = [
-        _part(facts, ~split, "whole", verdict, geoms, facts["area_m2"].to_numpy()),
-        _part(
-            facts,
-            split,
-            "legal",
-            np.full(len(facts), "legal", dtype=object),
-            overlay.cover,
-            decided["legal_m2"].to_numpy(),
-        ),
-        _part(facts, split, "rest", verdict, rest, rest_area),
-    ]
-    for k, (name, extra) in enumerate(overlay.parts.items(), start=3):
-        extra = np.asarray(extra, dtype=object)
-        has = ~shapely.is_missing(extra)
-        has[has] = ~shapely.is_empty(extra[has])
-        area = np.zeros(len(facts))
-        if has.any():
-            area[has] = official_area(extra[has], crs=patch_gdf.crs, method=overlay.area_method)
-        part = _part(facts, has, name, verdict, extra, area)
-        pieces.append(part.assign(_k=k))
-    frame = pd.concat(pieces).sort_values(["_row", "_k"], kind="stable")
-    frame = frame.drop(columns=["_row", "_k"]).reset_index(drop=True)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=patch_gdf.crs)
-
-
-def _part(facts, mask, name, verdict, geoms, area):
-    rows = np.flatnonzero(mask)
-    rows = (
-        rows[~shapely.is_missing(np.asarray(geoms, dtype=object)[rows])]
-        if name != "whole"
-        else rows
-    )
-    return pd.DataFrame(
-        {
-            "id": facts["id"].to_numpy()[rows],
-            "part": name,
-            "verdict": verdict[rows],
-            "area_m2": area[rows],
-            "geometry": np.asarray(geoms, dtype=object)[rows],
-            "_row": rows,
-            "_k": {"whole": 0, "legal": 1, "rest": 2}.get(name, 3),
-        }
-    )
+    frame = child_plots(verdicts, pieces, rest, overlay.parts, scheme, crs=verdicts.crs,
+                        method=overlay.area_method)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=verdicts.crs)
 
 
 def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0, area=None) -> dict:

@@ -168,9 +168,12 @@ def merge_results(results, chunks, n) -> OverlayResult:
     uncovered = np.concatenate([
         r.uncovered if r.uncovered is not None else np.full(len(r.facts), None, dtype=object)
         for r in results])[back]
+    pieces = [r.cover_pieces.assign(row=rows_k[r.cover_pieces["row"].to_numpy()])
+              for r, rows_k in zip(results, chunks, strict=True) if r.cover_pieces is not None]
+    pieces = pd.concat(pieces, ignore_index=True) if pieces else None
     return OverlayResult(facts=facts, cover=cover, remainder=remainder,
                          schema=results[0].schema, parts=parts, uncovered=uncovered,
-                         area_method=results[0].area_method)
+                         area_method=results[0].area_method, cover_pieces=pieces)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from landcheck.area import SAME_AREA_M2
+from landcheck.children import MU_COLUMNS
+from landcheck.official import OFFICIAL_DOCS
 from landcheck.roles import BUILTIN, RoleSet
 
 if TYPE_CHECKING:
@@ -59,6 +61,13 @@ VERDICT_DOCS: dict[str, str] = {
     "split": "the patch is split into its legal cover and the rest in the fragments layer",
     **{s.illegal: f"illegal area {s.label_en}, m²" for s in BUILTIN.shares},
     "township_name": "township name from the townships layer (XZQMC)",
+    **OFFICIAL_DOCS,
+    "split_status": "被拆分 (split into child plots in the fragments layer) or 未拆分",
+    "doc_ids": "the covering documents (approvals, facility filings, temporary approvals in "
+               "force), largest role first",
+    "doc_shares_pct": "the share (%) of the patch each of doc_ids covers (each counts whole)",
+    **{f"{c[:-3]}_mu": f"{c} in 亩 (÷ 2000/3)" for c in MU_COLUMNS},
+    **{f"{r}_ids": f"ids of the {r} features the patch meets" for r in BUILTIN.zone_roles},
 }
 
 

@@ -133,7 +133,7 @@ def test_hand_checked_cases(result, cases):
 
 def test_fragments_split_the_half_approved_patch(result, cases):
     label = cases.drop_duplicates("feature_id").set_index("case")["feature_id"]
-    frag = result.fragments[result.fragments["id"] == label["A2"]]
+    frag = result.fragments[result.fragments["parent_id"] == label["A2"]]
     assert sorted(frag["part"]) == ["legal", "rest"]
     assert np.isclose(
         frag["area_m2"].sum(),
@@ -153,3 +153,20 @@ def test_due_dates_match_the_case_table(result, cases):
     assert len(rows) > 290
     for pid, expect in zip(rows["feature_id"], due[rows.index], strict=True):
         assert str(facts.loc[pid, "due_date"].date()) == expect, pid
+
+
+def test_official_classes_match_the_case_table(result, cases):
+    """Each designed patch's official class and sub-type (CASES.csv, written by the
+    generator from the city pack's documented mapping, docs/official.md)."""
+    want = cases.drop_duplicates("feature_id").set_index("feature_id")
+    got = result.verdicts.set_index("id").loc[want.index]
+    bad = [(pid, want.loc[pid, "case"], (want.loc[pid, "official_class"],
+                                         want.loc[pid, "official_subclass"]),
+            (got.loc[pid, "official_class"], got.loc[pid, "official_subclass"]))
+           for pid in want.index
+           if (got.loc[pid, "official_class"], got.loc[pid, "official_subclass"])
+           != (want.loc[pid, "official_class"], want.loc[pid, "official_subclass"])]
+    assert not bad, bad[:10]
+    # the demo has cases for these classes and sub-types
+    assert {"非农违法", "非粮违法", "合法", "设施农用地", "农村道路", "其他", "存疑"} \
+        <= set(want["official_class"])

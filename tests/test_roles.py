@@ -130,8 +130,10 @@ def test_custom_zone_role_end_to_end(county):
     assert v["flood_zone_m2"] == pytest.approx(area / 2, rel=1e-6)
     assert "洪涝风险区" in v["reasons_zh"]
     documented = {**fact_docs(roles), **verdict_docs(roles)}
-    assert [c for c in result.verdicts.columns if c != "geometry" and not documented.get(c)] \
-        == []
+    own = set(result.verdicts.columns[:result.verdicts.columns.get_loc("id")])  # the file's
+    assert own == {"监测编号", "图斑类型", "后时相"}
+    assert [c for c in result.verdicts.columns
+            if c != "geometry" and c not in own and not documented.get(c)] == []
     assert result.summary()["illegal_flood_zone_m2"].iloc[-1] == pytest.approx(area / 4)
 
     out = result.to_xlsx(county / "ledger.xlsx")

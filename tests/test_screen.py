@@ -336,11 +336,13 @@ def test_fragments_add_up_and_order_and_chunking_do_not_matter(data):
     patches, layers = _random_scene(data)
     r = screen(patches, layers, reference_date="2023-09-30")
     assert_areas_add_up(r.verdicts)
-    frag = r.fragments[r.fragments["part"].isin(["whole", "legal", "rest"])]
-    sums = frag.groupby("id")["area_m2"].sum()
+    frag = r.fragments[r.fragments["child_id"].notna()]  # the child plots
+    assert set(frag["part"]) <= {"whole", "legal", "rest"}
+    sums = frag.groupby("parent_id")["area_m2"].sum()
     area = r.verdicts.set_index("id")["area_m2"]
-    assert sums.reindex(area.index).to_numpy() == pytest.approx(area.to_numpy(), rel=1e-9,
-                                                                abs=1e-6)
+    # the children add up to the parent exactly (the rest is the complement)
+    assert sums.reindex(area.index).to_numpy() == pytest.approx(area.to_numpy(), rel=1e-12,
+                                                                abs=1e-9)
     cols = ["verdict", "legal_m2", "illegal_m2", "review_m2", "other_m2"]
     base = r.verdicts.set_index("id")[[*cols, "rules"]]
     # reversed row order

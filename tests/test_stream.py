@@ -38,7 +38,7 @@ def in_memory(tmp_path_factory):
 def _sorted(frame, layer):
     """Rows in id order; an empty geometry as null (a shapefile copy of the patches cannot
     hold the county's empty patch other than as null)."""
-    key = ["id", "part"] if layer == "fragments" else ["id"]
+    key = ["parent_id", "part", "child_id"] if layer == "fragments" else ["id"]
     frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
     empty = frame.geometry.notna() & frame.geometry.is_empty
     return frame.set_geometry(frame.geometry.where(~empty, None))
@@ -90,8 +90,21 @@ def test_every_patch_format_streams_to_the_same_verdicts(tmp_path, in_memory, su
     # a shapefile stores rings clockwise: same polygons, other vertex order, so areas may
     # differ in the last bits
     assert got.geometry.geom_equals(expected.geometry).sum() == expected.geometry.notna().sum()
-    pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
-                                  pd.DataFrame(expected.drop(columns="geometry")),
+    # the patch file's own fields lead, typed as each format stores them (a shapefile or
+    # FlatGeobuf copy may hold a date as text): same names, same values as text
+    own = list(expected.columns[:expected.columns.get_loc("id")])
+    assert list(got.columns[:len(own)]) == own
+
+    for c in own:
+        want = expected[c]
+        if pd.api.types.is_datetime64_any_dtype(want.dtype):
+            pd.testing.assert_series_equal(pd.to_datetime(got[c]).dt.date, want.dt.date)
+        elif pd.api.types.is_float_dtype(want.dtype):
+            np.testing.assert_allclose(got[c].astype(float), want, rtol=1e-12)
+        else:
+            assert got[c].astype("string").tolist() == want.astype("string").tolist(), c
+    pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns=["geometry", *own])),
+                                  pd.DataFrame(expected.drop(columns=["geometry", *own])),
                                   check_exact=False, rtol=1e-9)
 
 

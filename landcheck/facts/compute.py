@@ -36,6 +36,9 @@ class OverlayResult:
     uncovered: np.ndarray | None = None
     #: the official area method of every area here (:data:`landcheck.area.AREA_METHODS`)
     area_method: object = DEFAULT_AREA_METHOD
+    #: the legal cover piece by piece: one row per patch and covering feature
+    #: (:data:`landcheck.facts.covers.COVER_PIECE_COLUMNS`; ``row`` is the patch's row)
+    cover_pieces: pd.DataFrame | None = None
 
 
 def compute_facts(
@@ -104,7 +107,7 @@ def _compute_facts(patches, layers, crs, tolerance_m, params, roles, method) -> 
         else np.full(len(work), None, dtype=object)
     )
     shares = [(s.role, s.remainder) for s in roles.shares if s.role in roles.union_roles]
-    cover, remainder, uncovered, cols = cover_facts(
+    cover, remainder, uncovered, cols, pieces = cover_facts(
         work, patches, category, layers, unions, shares, built, farm_pieces, facts, m,
         tolerance_m
     )
@@ -121,6 +124,7 @@ def _compute_facts(patches, layers, crs, tolerance_m, params, roles, method) -> 
         parts=parts,
         uncovered=uncovered,
         area_method=method,
+        cover_pieces=pieces,
     )
 
 

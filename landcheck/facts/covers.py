@@ -40,6 +40,7 @@ def cover_facts(
     covers, which are not whole features, cut as pieces.
     """
     n = len(work)
+    found: list[pd.DataFrame] = []  # the covering pieces, one per (patch, feature)
     after = (
         pd.to_datetime(patches["after"], errors="coerce").to_numpy()
         if "after" in patches.columns
@@ -52,7 +53,7 @@ def cover_facts(
     n_valid = np.zeros(n, dtype=np.int64)  # cutters that are approvals in force
     if "approvals" in layers:
         ok_union, a_pi, a_cutters, a_valid = approval_cover(
-            work, layers["approvals"], after, cols, m
+            work, layers["approvals"], after, cols, m, found
         )
         covers.append(ok_union)
         cut_pi.append(a_pi)
@@ -60,11 +61,15 @@ def cover_facts(
         n_valid = np.bincount(a_pi[a_valid], minlength=n)
     pieced, held = [], []
     if "facility_ag" in layers:
-        facility, unknown = facility_cover(work, layers["facility_ag"], after, unions, cols, m)
+        facility, unknown = facility_cover(work, layers["facility_ag"], after, unions, cols, m,
+                                           found)
         pieced.append(facility)
         held.append(unknown)
     if "temporary_land" in layers:
-        pieced.append(temporary_cover(work, layers["temporary_land"], after, category, cols, m))
+        temporary, unknown_use = temporary_cover(work, layers["temporary_land"], after,
+                                                 category, cols, m, found)
+        pieced.append(temporary)
+        held.append(unknown_use)
     covers.extend(pieced)
     cover = union_rows(covers, n, work)
     for extra in pieced + held:  # what is held for review is not left to the remainder
@@ -88,10 +93,32 @@ def cover_facts(
     cols["cut_m"] = cut_length(work, remainder)
     remainder_on(remainder, cols["remainder_m2"].to_numpy(), unions, shares, farm_pieces, facts,
                  cols, m)
-    return cover, remainder, uncovered, cols
+    return cover, remainder, uncovered, cols, cover_pieces(found)
 
 
-def approval_cover(work, ref, after, cols, m):
+#: Columns of the covering pieces :func:`cover_facts` returns (one row per patch and
+#: covering feature): the patch row, the covering role, the feature's id and kind, the
+#: piece of the patch it covers.
+COVER_PIECE_COLUMNS = ("row", "source", "ref_id", "kind", "geometry")
+
+
+def cover_pieces(found) -> pd.DataFrame:
+    """The pieces of :func:`cover_facts` as one frame (:data:`COVER_PIECE_COLUMNS`)."""
+    if not found:
+        return pd.DataFrame({c: pd.Series(dtype=object if c != "row" else np.int64)
+                             for c in COVER_PIECE_COLUMNS})
+    return pd.concat(found, ignore_index=True)
+
+
+def _pieces(source, pi, ref, ri, geoms, kind_field="kind") -> pd.DataFrame:
+    kind = (ref[kind_field].astype("string").to_numpy(dtype=object)[ri]
+            if kind_field in ref.columns else np.full(len(ri), None, dtype=object))
+    return pd.DataFrame({"row": np.asarray(pi, dtype=np.int64), "source": source,
+                         "ref_id": feature_ids(ref, ri), "kind": kind,
+                         "geometry": np.asarray(geoms, dtype=object)})
+
+
+def approval_cover(work, ref, after, cols, m, found):
     """Approvals dated on or before the after-date cover; later ones are 先建后批."""
     n = len(work)
     date = pd.to_datetime(ref["date"], errors="coerce").to_numpy()
@@ -116,10 +143,11 @@ def approval_cover(work, ref, after, cols, m):
     ids = feature_ids(ref, ri)
     cols["approval_ids"] = lists_by(ids[valid], pi[valid], n)
     cols["approval_late_ids"] = lists_by(ids[late], pi[late], n)
+    found.append(_pieces("approvals", pi[valid], ref, ri[valid], pieces[valid]))
     return ok_union, pi[dated], cutters, valid[dated]
 
 
-def facility_cover(work, ref, after, unions, cols, m):
+def facility_cover(work, ref, after, unions, cols, m, found):
     """Filings dated no later than the after-date cover a patch, livestock and aquaculture
     ones not on permanent farmland; a filing of an unknown or missing kind covers nothing and
     is returned apart (its area is for review, named in ``facility_unknown_kinds``)."""
@@ -159,21 +187,31 @@ def facility_cover(work, ref, after, unions, cols, m):
     cols["facility_m2"] = m.area(polygonal(cover))
     cols["facility_on_pf_m2"] = m.area(polygonal(on_pf))
     cols["facility_ids"] = lists_by(feature_ids(ref, ri)[ok], pi[ok], n)
+    own = pieces[ok].copy()  # each filing's piece, less permanent farmland where restricted
+    cut = restricted[ok] & ~shapely.is_missing(pf[pi[ok]])
+    if cut.any():
+        own[cut] = shapely.difference(own[cut], or_empty(pf[pi[ok]][cut]))
+    found.append(_pieces("facility_ag", pi[ok], ref, ri[ok], polygonal(own)))
     return cover, held
 
 
-def temporary_cover(work, ref, after, category, cols, m):
+def temporary_cover(work, ref, after, category, cols, m, found):
     """Temporary approvals in force at the after-date cover a patch whose category their
-    approved use allows (``temporary_uses.csv``); in force but another use → use changed."""
+    approved use allows (``temporary_uses.csv``); in force but another use → use changed.
+    An approval in force whose use is missing or not in that table neither covers nor counts
+    as use changed: it is returned apart (its area is for review, the uses as written in
+    ``temporary_use_unknown``). A layer without a ``use`` field is not checked for use."""
     n = len(work)
     start = pd.to_datetime(ref["start"], errors="coerce").to_numpy()
     end = pd.to_datetime(ref["end"], errors="coerce").to_numpy()
     pi, ri, pieces, in_force = dated_pieces(
         work, ref, after, lambda pi, ri: (start[ri] <= after[pi]) & (after[pi] <= end[ri]), m
     )
-    if "use" in ref.columns:
+    use = (ref["use"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+           if "use" in ref.columns else None)
+    if use is not None:
         allowed = temporary_uses()
-        use = ref["use"].astype("string").fillna("").to_numpy(dtype=object)
+        known = np.isin(use[ri], list(allowed))
         fits = np.array(
             [
                 category[p] in allowed.get(use[r], ())
@@ -182,14 +220,21 @@ def temporary_cover(work, ref, after, category, cols, m):
             dtype=bool,
         )
     else:
-        fits = np.ones(len(pi), dtype=bool)
-    ok = in_force & fits
+        known = fits = np.ones(len(pi), dtype=bool)
+    unknown = in_force & ~known
+    ok = in_force & known & fits
     expired = ~in_force & (end[ri] < after[pi])
     cover = polygonal(union_by(pieces[ok], pi[ok], n, work))
-    bad = union_by(pieces[in_force & ~fits], pi[in_force & ~fits], n, work)
+    held = polygonal(union_by(pieces[unknown], pi[unknown], n, work))
+    cols["temporary_use_unknown_m2"] = m.area(held)
+    written = (np.where(use[ri][unknown] == "", "（空）", use[ri][unknown]) if use is not None
+               else np.zeros(0, dtype=object))
+    cols["temporary_use_unknown"] = lists_by(written, pi[unknown], n)
+    bad = union_by(pieces[in_force & known & ~fits], pi[in_force & known & ~fits], n, work)
     exp_union = union_by(pieces[expired], pi[expired], n, work)
     cols["temporary_m2"] = m.area(cover)
     cols["temporary_use_bad_m2"] = m.area(polygonal(bad))
     cols["temporary_expired_m2"] = m.area(polygonal(exp_union))
     cols["temporary_ids"] = lists_by(feature_ids(ref, ri)[in_force], pi[in_force], n)
-    return cover
+    found.append(_pieces("temporary_land", pi[ok], ref, ri[ok], pieces[ok], "use"))
+    return cover, held

@@ -1,6 +1,7 @@
 """Facts of the land-use survey layer (a coverage): area per land-use group and planting
 attribute, farmland on permanent farmland, and the construction land and farmland under each
-patch that the remainder needs."""
+patch that the remainder needs. Groups follow the layer's land-use scheme (三调 or 用地用海,
+:func:`landcheck.vocab.scheme_of`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import shapely
 from landcheck.facts.schema import PLANTING_CODES
 from landcheck.geometry.pairs import Distinct, lists_by, pairs, sum_by, sums_by_code
 from landcheck.geometry.parts import same
-from landcheck.vocab import LANDUSE_GROUPS, landuse_group
+from landcheck.vocab import (
+    LAND3,
+    LANDUSE_GROUPS,
+    SCHEME_COLUMN,
+    landuse_class_name,
+    landuse_group,
+    landuse_land3,
+    scheme_of,
+)
 
 __all__ = ["landuse_facts"]
 
@@ -34,7 +43,11 @@ def landuse_facts(work, ref, pf_union, pf_area, m):
     pi, ri, piece_area, inside = pi[hit], ri[hit], piece_area[hit], inside[hit]
     codes = Distinct(ref["class"], ri)
     text = codes.text.astype(object).to_numpy()
-    groups = landuse_group(codes.text, source="landuse", counts=codes.counts).fillna("unknown")
+    # the layer's scheme (三调 or 用地用海); a layer read through a config was checked and
+    # warned about when read, a frame of one's own is checked here
+    resolved = SCHEME_COLUMN in ref.columns
+    groups = landuse_group(codes.text, scheme=scheme_of(ref), source="landuse",
+                           counts=codes.counts, warn=not resolved).fillna("unknown")
     groups = groups.astype(object).to_numpy()
     group = codes.per_pair(groups, "unknown")
     cols = pd.DataFrame(index=pd.RangeIndex(n))
@@ -46,6 +59,22 @@ def landuse_facts(work, ref, pf_union, pf_area, m):
     is_k = codes.per_pair(codes.text.str.endswith("K").fillna(False).to_numpy(bool), False)
     cols["lu_k_m2"] = sum_by(np.where(is_k, piece_area, 0.0), pi, n)
     cols["lu_classes"] = lists_by(codes.per_pair(text, ""), pi, n)
+    unknown = group == "unknown"
+    cols["lu_unknown_classes"] = [sorted(set(v)) for v in
+                                  lists_by(codes.per_pair(text, "")[unknown], pi[unknown], n)]
+    scheme = scheme_of(ref)
+    paddy = codes.per_pair((landuse_class_name(codes.text, scheme=scheme) == "水田")
+                           .fillna(False).to_numpy(bool), False)
+    cols["lu_paddy_m2"] = sum_by(np.where(paddy, piece_area, 0.0), pi, n)
+    land3 = landuse_land3(codes.text, scheme=scheme).fillna("").astype(object).to_numpy()
+    has_land3 = bool((land3 != "").any())  # the 用地用海 table has no correspondence
+    land3 = codes.per_pair(land3, "")
+    for name in LAND3.values():
+        cols[f"land3_{name}_m2"] = (sum_by(np.where(land3 == name, piece_area, 0.0), pi, n)
+                                    if has_land3 else np.nan)
+    # agricultural land other than farmland (非耕农用地); farmland is agricultural land
+    cols["land3_nonfarm_agricultural_m2"] = (cols["land3_agricultural_m2"]
+                                             - cols["lu_farmland_m2"]).clip(lower=0.0)
     if "planting" in ref.columns:
         kinds = Distinct(ref["planting"], ri)
         values = kinds.text.astype(object).to_numpy()

@@ -71,7 +71,8 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
     _c("class", "text", "land-use code the patch file carries (DLBM), as text"),
     _c("approval", "text", "approval number the patch file carries (PZWH), as text"),
     _c("level", "text",
-       "issuing level (XFJB) after the config's value mapping (ministry, province, city)"),
+       "issuing level (XFJB) by code, Chinese name or variant (ministry, province, city, "
+       "county; value_names.csv)"),
     _c("note", "text", "the patch file's remark field, as text"),
     _c("type_category", "text",
        "category of the patch type code (patch_types.csv); 'unknown' if not listed"),
@@ -95,6 +96,17 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
     _c("lu_<group>_frac", "number", "lu_<group>_m2 / area_m2", ""),
     _c("lu_k_m2", "number", "area on 'K' (adjustable) land-use codes, m²"),
     _c("lu_classes", "list", "land-use codes hit (list)"),
+    _c("lu_unknown_classes", "list",
+       "land-use codes hit that the layer's scheme does not know (list, each once)"),
+    _c("lu_paddy_m2", "number", "area on paddy fields (水田, 0101), m²"),
+    _c("land3_agricultural_m2", "number",
+       "area on agricultural land (农用地, GB/T 21010-2017 three main classes), m²; null for a "
+       "用地用海 layer (no correspondence in its table)"),
+    _c("land3_construction_m2", "number", "area on construction land (建设用地, main class), m²"),
+    _c("land3_unused_m2", "number", "area on unused land (未利用地, main class), m²"),
+    _c("land3_nonfarm_agricultural_m2", "number",
+       "agricultural land other than farmland (非耕农用地): land3_agricultural_m2 − "
+       "lu_farmland_m2, m²"),
     _c("planting_<code>_m2", "number",
        "area on farmland with planting attribute <code> (LS, FLS …), m²"),
     _c("lu_farmland_pf_m2", "number", "farmland (land-use group) on permanent farmland, m²"),
@@ -118,6 +130,9 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
        "area inside temporary land in force whose approved use differs"),
     _c("temporary_expired_m2", "number",
        "area covered only by temporary approvals expired at the after-date"),
+    _c("temporary_use_unknown_m2", "number",
+       "area inside temporary land in force whose approved use is missing or not in "
+       "temporary_uses.csv (not cover, not remainder: for review), m²"),
     _c("cover_m2", "number", "union of all legal cover, m²"),
     _c("cover_frac", "number", "cover_m2 / area_m2", ""),
     _c("built_m2", "number",
@@ -133,6 +148,8 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
     _c("facility_unknown_kinds", "list",
        "the kinds, as written, of the filings in facility_unknown_m2 (（空） where missing)"),
     _c("temporary_ids", "list", "ids of the temporary-land approvals in force at the after-date"),
+    _c("temporary_use_unknown", "list",
+       "the uses, as written, of the approvals in temporary_use_unknown_m2 (（空） where missing)"),
 )
 
 #: What each built-in fact column means (``<role>``, ``<group>``, ``<code>`` and ``<class>``

@@ -18,12 +18,17 @@ _HEAD = (
     ("id", "监测编号 (id)"), ("township", "乡镇代码 (township)"),
     ("township_name", "乡镇名称 (township name)"), ("type", "图斑类型 (type)"),
     ("before", "前时相 (before)"), ("after", "后时相 (after)"), ("verdict", "判定结果 (verdict)"),
+    ("official_class", "核实认定意见 (official class)"),
+    ("official_subclass", "认定子类 (official sub-type)"),
+    ("build_period", "新增/存量 (build period)"), ("split_status", "拆分 (split)"),
     ("area_m2", "图斑面积/亩 (area, mu)"), ("legal_m2", "合法面积/亩 (legal, mu)"),
     ("illegal_m2", "违法面积/亩 (illegal, mu)"),
 )
 _TAIL = (
     ("rules", "触发规则 (rules)"), ("reasons_zh", "判定理由"), ("reasons_en", "reasons"),
-    ("approval_ids", "批准文号 (approvals)"), ("due_date", "整改期限 (due date)"),
+    ("approval_ids", "批准文号 (approvals)"), ("doc_ids", "合法依据文号 (documents)"),
+    ("doc_shares_pct", "合法依据占比/% (document shares, %)"),
+    ("due_date", "整改期限 (due date)"),
 )
 
 

@@ -29,6 +29,22 @@ Format::
     area = "approved_m2"                   # optional: the number fact giving this rule's area
     cites = "…"                            # optional: text or list of texts
     params = { cover_ratio = 0.0 }         # optional: rule defaults
+    official_class = "legal"               # optional: the official class it decides
+    official_subclass = "cover"            # optional: a sub-type code, or "cover"
+
+    [official]                             # optional: official categories (landcheck.official)
+    classes = { legal = "合法", … }          # code = Chinese name
+    verdicts = { illegal = "…", needs_review = "…", legal = "legal", other = "…" }
+    subclass_names = { approval_doc = "批文" }
+    cover = { approvals = "approval_doc" } # covering role (or role.kind) → sub-type
+    cover_classes = { approvals = "legal" }
+    new_since = 2023-01-01                 # 新增 / 存量 cut-off on the build_date fact
+    build_date = "after"
+    balance = { outflow = ["farmland.outflow"], exempt = ["farmland.balance_exempt"] }
+    [[official.subclasses]]                # first match per class
+    class = "…"
+    subclass = "…"
+    when = "type_category == 'photovoltaic'"
 
 Parameters resolve, later winning: rule defaults, ``[params.<family>]`` of the pack,
 user overrides ``family.param`` (every rule of the family having it), then user
@@ -54,6 +70,7 @@ import pandas as pd
 
 from landcheck.area import AREA_METHODS
 from landcheck.errors import RuleError, format_ids
+from landcheck.official import DEFAULT_SCHEME, OfficialScheme, Subclass
 from landcheck.rules.expr import (
     SCHEMA_TYPES,
     Expr,
@@ -75,9 +92,13 @@ VERDICTS = ("illegal", "needs_review", "legal", "other")
 _BUILTIN_DIR = Path(__file__).parent / "packs"
 _PACK_KEYS = {"name": True, "version": True, "valid_from": True, "valid_to": False,
               "title_zh": True, "title_en": True, "cites": False, "params": False, "rules": True,
-              "area_method": False}
+              "area_method": False, "official": False}
 _RULE_KEYS = {"id": True, "family": True, "verdict": True, "reason_zh": True, "reason_en": True,
-              "when": True, "cites": False, "area": False, "params": False, "subject": False}
+              "when": True, "cites": False, "area": False, "params": False, "subject": False,
+              "official_class": False, "official_subclass": False}
+_OFFICIAL_KEYS = {"classes": True, "verdicts": True, "subclass_names": False, "subclasses": False,
+                  "cover": False, "cover_classes": False, "new_since": False, "build_date": False,
+                  "balance": False}
 #: What rules judge when they name no ``subject``: the change patches.
 DEFAULT_SUBJECT = "patches"
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", re.ASCII)
@@ -101,6 +122,10 @@ class Rule:
     area: str | None
     params: Mapping[str, Any]
     subject: str = DEFAULT_SUBJECT
+    #: the official class code this rule decides where it gives the patch's verdict
+    #: (:mod:`landcheck.official`), and the sub-type code (``"cover"``: the documents')
+    official_class: str | None = None
+    official_subclass: str | None = None
 
     @property
     def when(self) -> str:
@@ -147,6 +172,9 @@ class RulePack:
     overrides: Mapping[str, Any]
     #: the official area method of the pack's areas (:data:`landcheck.area.AREA_METHODS`)
     area_method: str = "survey3"
+    #: the official categories (``[official]``; :data:`landcheck.official.DEFAULT_SCHEME`
+    #: where the pack has none)
+    official: OfficialScheme = DEFAULT_SCHEME
 
     @property
     def params(self) -> Mapping[str, Mapping[str, Any]]:
@@ -213,6 +241,7 @@ class RulePack:
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
             "path": str(self.path) if self.path else None, "sha256": self.sha256,
             "area_method": self.area_method,
+            "official": self.official.to_dict(),
             "rules": [r.id for r in self.rules],
             "params": {r.id: {k: _plain(v) for k, v in r.params.items()} for r in self.rules},
             "overrides": {k: _plain(v) for k, v in self.overrides.items()},
@@ -406,9 +435,108 @@ class _Builder:
                       f"got {method!r}")
         rules = self.rules(d.get("rules"), self.family_params(d.get("params", {})))
         self.schema = self.schemas.get(DEFAULT_SUBJECT, self.schema)
+        official = self.official(d.get("official"), rules)
         return RulePack(name or "", version or "", start or date.min, end,
                         MappingProxyType(titles), cites, rules, MappingProxyType(self.schema),
-                        None, "", MappingProxyType(dict(self.overrides)), method)
+                        None, "", MappingProxyType(dict(self.overrides)), method, official)
+
+    def official(self, table: Any, rules: tuple[Rule, ...]) -> OfficialScheme:
+        """The ``[official]`` table (see :mod:`landcheck.official`), checked against the
+        rules' ``official_class`` / ``official_subclass``."""
+        if table is None:
+            scheme = DEFAULT_SCHEME
+        elif not isinstance(table, dict):
+            self.fail("'official' must be a table: [official]")
+            return DEFAULT_SCHEME
+        else:
+            scheme = self.official_table(table)
+        classes, subs = scheme.classes, scheme.subclass_names
+        for r in rules:
+            where = f"rule {r.id}: "
+            if r.official_class is not None and r.official_class not in classes:
+                self.fail(f"{where}official_class {r.official_class!r} is not one of "
+                          f"official.classes{suggest(r.official_class, classes)}")
+            if r.official_subclass not in (None, "cover") and r.official_subclass not in subs:
+                self.fail(f"{where}official_subclass {r.official_subclass!r} is not in "
+                          f"official.subclass_names (or \"cover\")"
+                          f"{suggest(r.official_subclass, subs)}")
+            if r.official_subclass is not None and r.official_class is None:
+                self.fail(f"{where}official_subclass needs an official_class")
+        known = {r.id: r for r in rules}
+        for rid in (*scheme.outflow_rules, *scheme.exempt_rules):
+            if rid not in known:
+                self.fail(f"official.balance: no rule {rid!r}{suggest(rid, known)}")
+        for rid in scheme.outflow_rules:
+            if rid in known and not known[rid].area:
+                self.fail(f"official.balance: outflow rule {rid!r} names no area")
+        return scheme
+
+    def official_table(self, t: dict) -> OfficialScheme:
+        where = "official: "
+        self.keys(t, _OFFICIAL_KEYS, where)
+        names = {k: self.text_table(t, k, where) for k in
+                 ("classes", "verdicts", "subclass_names", "cover", "cover_classes")}
+        classes, subs = names["classes"], names["subclass_names"]
+        for v in VERDICTS:
+            if v not in names["verdicts"]:
+                self.fail(f"{where}verdicts needs a class for '{v}'")
+        for key in ("verdicts", "cover_classes"):
+            for k, code in names[key].items():
+                if code not in classes:
+                    self.fail(f"{where}{key}.{k} = {code!r} is not one of official.classes"
+                              f"{suggest(code, classes)}")
+        for k, code in names["cover"].items():
+            if code not in subs:
+                self.fail(f"{where}cover.{k} = {code!r} is not in official.subclass_names"
+                          f"{suggest(code, subs)}")
+        entries = []
+        raw = t.get("subclasses", [])
+        if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+            self.fail(f"{where}subclasses must be an array of tables: [[official.subclasses]]")
+            raw = []
+        for i, e in enumerate(raw):
+            at = f"official.subclasses[{i}]: "
+            self.keys(e, {"class": True, "subclass": True, "when": True}, at)
+            cls, code, when = (self.get(e, k, str, at, "text") for k in
+                               ("class", "subclass", "when"))
+            if cls is not None and cls not in classes:
+                self.fail(f"{at}class {cls!r} is not one of official.classes{suggest(cls, classes)}")
+            if code is not None and code not in subs:
+                self.fail(f"{at}subclass {code!r} is not in official.subclass_names"
+                          f"{suggest(code, subs)}")
+            if cls and code and when:
+                try:
+                    cond = compile_expr(when, schema=self.schema, params={}, where=f"{at}when")
+                except ExprError as err:
+                    self.fail(str(err))
+                    continue
+                entries.append(Subclass(cls, code, cond))
+        since = self.get(t, "new_since", date, where, "a TOML date like 2023-01-01")
+        build = self.get(t, "build_date", str, where, "text") or "after"
+        if self.schema.get(build) != "date":
+            self.fail(f"{where}build_date {build!r} must be a date fact (e.g. 'after')")
+        balance = t.get("balance", {})
+        lists = {}
+        for key in ("outflow", "exempt"):
+            value = balance.get(key, []) if isinstance(balance, dict) else None
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.fail(f"{where}balance.{key} must be a list of rule ids")
+                value = []
+            lists[key] = tuple(value)
+        return OfficialScheme(MappingProxyType(classes), MappingProxyType(names["verdicts"]),
+                              MappingProxyType(subs), tuple(entries),
+                              MappingProxyType(names["cover"]),
+                              MappingProxyType(names["cover_classes"]), since, build,
+                              lists["outflow"], lists["exempt"])
+
+    def text_table(self, t: dict, key: str, where: str) -> dict[str, str]:
+        value = t.get(key, {})
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and v.strip()
+                for k, v in value.items()):
+            self.fail(f"{where}{key} must be a table of texts like {{ code = \"名称\" }}")
+            return {}
+        return dict(value)
 
     def cites(self, table: Mapping, where: str) -> tuple[str, ...]:
         value = table.get("cites", [])
@@ -465,7 +593,8 @@ class _Builder:
         where = f"rule {rid}: " if isinstance(rid, str) and rid else f"rules[{i}]: "
         self.keys(r, _RULE_KEYS, where)
         spec = {k: self.get(r, k, str, where, "text") for k in
-                ("id", "family", "verdict", "reason_zh", "reason_en", "when", "area", "subject")}
+                ("id", "family", "verdict", "reason_zh", "reason_en", "when", "area", "subject",
+                 "official_class", "official_subclass")}
         spec["subject"] = spec["subject"] or DEFAULT_SUBJECT
         if spec["subject"] not in self.schemas:
             self.fail(f"{where}subject {spec['subject']!r} is not one of "
@@ -549,7 +678,8 @@ class _Builder:
             self.fail(str(err))
             return None
         return Rule(spec["id"], spec["family"], spec["verdict"], spec["reason_zh"],
-                    spec["reason_en"], spec["cites"], cond, area, params, spec["subject"])
+                    spec["reason_en"], spec["cites"], cond, area, params, spec["subject"],
+                    spec["official_class"], spec["official_subclass"])
 
     def placeholders(self, template: str, params: Mapping[str, Any], where: str) -> None:
         for m in _PLACEHOLDER_RE.finditer(template):

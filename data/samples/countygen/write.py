@@ -21,6 +21,7 @@ from shapely.geometry import MultiPolygon
 
 from landcheck.area import round_half_up
 
+from . import official
 from .fill import ellipsoidal_areas
 from .world import CRS, ROLE_OF_LAYER, Measure, Subject, World, plane_area, shift
 
@@ -221,7 +222,7 @@ def write_bad_geojson(w: World, path: Path) -> None:
 # --- case table and patch facts ------------------------------------------------------------------
 LAYER_ORDER = ["patches", "lsyd", "lsyd_sj", "xm", "cpkf"]
 CASE_COLUMNS = ["layer", "feature_id", "family", "rule_id", "expect", "verdict", "legal_m2",
-                "illegal_m2", "note_zh", "note_en"]
+                "illegal_m2", "official_class", "official_subclass", "note_zh", "note_en"]
 
 
 def _num(m: Measure | None) -> str:
@@ -243,13 +244,14 @@ def _sort_key(s: Subject):
 def write_cases(w: World, path: Path) -> int:
     rows = []
     for s in sorted(w.subjects, key=_sort_key):
+        cls, sub = official.expected(w, s) if s.layer == "patches" else ("", "")
         for r in s.rows:
             tokens = [f"case={s.label}"] + [_token(k, v) for k, v in r.measures.items()]
             rows.append({
                 "layer": ROLE_OF_LAYER[s.layer], "feature_id": s.feature.id,
                 "family": r.rule.split(".")[0], "rule_id": r.rule, "expect": r.expect,
                 "verdict": s.verdict, "legal_m2": _num(s.legal), "illegal_m2": _num(s.illegal),
-                "note_zh": r.zh, "note_en": f"{r.en} [{'; '.join(tokens)}]",
+                "official_class": cls, "official_subclass": sub, "note_zh": r.zh, "note_en": f"{r.en} [{'; '.join(tokens)}]",
             })
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, CASE_COLUMNS, lineterminator="\n")
