@@ -158,9 +158,9 @@ def screen(
     >>> from landcheck.testing import AS_OF, SAMPLES
     >>> result = landcheck.screen(None, SAMPLES / "county.toml", reference_date=AS_OF)
     >>> len(result.verdicts)
-    302
+    309
     >>> result.verdicts["verdict"].value_counts().sort_index().to_dict()
-    {'illegal': 95, 'legal': 58, 'needs_review': 19, 'other': 130}
+    {'illegal': 97, 'legal': 59, 'needs_review': 23, 'other': 130}
     """
     t0 = time.perf_counter()
     check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition)

@@ -99,7 +99,7 @@ def test_dask_facts_identical_to_local(tmp_path, monkeypatch, local, partition):
     )
     landuse = [n for role, n in reads if role == "landuse"]
     n_landuse = len(gpd.read_parquet(tmp_path / "landuse.parquet"))
-    assert len(landuse) >= 302 // 40  # one read per task
+    assert len(landuse) >= 309 // 40  # one read per task
     assert max(landuse) < n_landuse  # every task read a part of the layer only
 
 

@@ -38,15 +38,15 @@ COUNTY = SAMPLES / "county"
 WORKING_CRS = pyproj.CRS("EPSG:4527")
 #: Features per role, from data/samples/README.md.
 ROLE_COUNTS = {
-    "landuse": 2623, "permanent_farmland": 164, "town_boundary": 1, "village_zone": 25,
-    "general_ag_zone": 50, "eco_redline": 3, "approvals": 26, "facility_ag": 14,
+    "landuse": 2630, "permanent_farmland": 164, "town_boundary": 1, "village_zone": 25,
+    "general_ag_zone": 50, "eco_redline": 3, "approvals": 29, "facility_ag": 17,
     "temporary_land": 18, "forest": 73, "corridors": 13, "buildings": 690, "projects": 27,
     "development_plans": 14, "townships": 5, "geohazard": 2, "minerals": 2, "roads_before": 16,
     "temporary_footprints": 12,
 }
 TOWNSHIPS = {"349901001": "城关镇", "349901002": "东湖镇", "349901003": "西山乡",
              "349901004": "南岗镇", "349901005": "北河乡"}
-BOWTIE, EMPTY = "3499012023Q3000217", "3499012023Q3000260"  # cases G1, G2
+BOWTIE, EMPTY = "3499012023Q3000217", "3499012023Q3000267"  # cases G1, G2
 HOLE = "3499012023Q3000218"  # case G4, polygon with a hole
 CODE = r"\d{2}[0-9H]\d[AK]?"  # GB/T 21010-2017 and third-survey work codes: 0101, 05H1, 1104A
 MOJIBAKE = re.compile("[\ufffd\u00c0-\u00ff]")  # replacement char or latin-1 letters
@@ -95,7 +95,7 @@ def test_config_validates_with_every_role(layerset):
 def test_every_role_reads_with_canonical_fields(layerset, role):
     gdf, _ = read_quietly(layerset, role)
     spec = layerset.spec(role)
-    assert len(gdf) == ROLE_COUNTS.get(role, 302)
+    assert len(gdf) == ROLE_COUNTS.get(role, 309)
     # canonical columns first, in the role's order; the file's names are gone
     canonical = [c for c in ROLES[role].fields if c in spec.fields]
     assert list(gdf.columns[: len(canonical)]) == canonical
@@ -175,7 +175,7 @@ def test_yjjbnt_without_prj_is_detected_from_the_zone_prefix():
 def test_chinese_text_decodes_exactly(layerset):
     pz = read_quietly(layerset, "approvals")[0]
     assert pz["name"].iloc[0] == "示范县2022年度第2批次城镇建设用地"
-    assert pz["name"].str.startswith("示范县").sum() == 23
+    assert pz["name"].str.startswith("示范县").sum() == 26
     assert set(pz["name"][~pz["name"].str.startswith("示范县")]) == {
         "北河乡集镇2022年度第1批次", "南岗镇工业集中区2021年度第2批次", "东湖镇2022年度第4批次"}
     assert pz["id"].iloc[0] == "皖政地〔2022〕47号"
@@ -216,7 +216,7 @@ def test_patch_fields_are_typed(patches):
 
 def test_patches_keep_and_report_the_bowtie_and_the_empty_geometry(patches):
     gdf, caught = patches
-    assert len(gdf) == 302
+    assert len(gdf) == 309
     geometry = gdf.set_index("id").geometry
     assert not geometry[BOWTIE].is_valid
     assert geometry[EMPTY] is None or geometry[EMPTY].is_empty
@@ -227,7 +227,7 @@ def test_patches_keep_and_report_the_bowtie_and_the_empty_geometry(patches):
     assert "patches.gpkg" in invalid and BOWTIE in invalid and "Self-intersection" in invalid
     assert "patches.gpkg" in empty and EMPTY in empty
     valid = shapely.is_valid(gdf.geometry.values) & ~shapely.is_empty(gdf.geometry.values)
-    assert int(valid.sum()) == 300
+    assert int(valid.sum()) == 307
     notes = " ".join(landcheck.source_info(gdf).notes)
     assert BOWTIE in notes and EMPTY in notes
 
@@ -297,7 +297,7 @@ def patch_facts(patches):
     gdf, _ = patches
     facts = pd.read_csv(SAMPLES / "PATCH_FACTS.csv", dtype={"JCBH": str, "case": str})
     merged = gdf.merge(facts, left_on="id", right_on="JCBH", validate="1:1")
-    assert len(merged) == 302
+    assert len(merged) == 309
     return merged[merged["area_m2"].notna()].reset_index(drop=True)
 
 
@@ -342,7 +342,7 @@ def test_cli_inspect_json(monkeypatch):
     for role, report in reports.items():
         assert report["error"] is None, role
         assert report["crs"] == "EPSG:4527", role
-        assert report["features"] == ROLE_COUNTS.get(role, 302), role
+        assert report["features"] == ROLE_COUNTS.get(role, 309), role
     assert (reports["patches"]["invalid"], reports["patches"]["empty"]) == (1, 1)
     assert all(not r["duplicate_ids"] for r in reports.values())
 

@@ -182,11 +182,11 @@ def county_run(tmp_path_factory):
 def test_cli_screen_writes_gpkg_and_ledger(county_run):
     out, result, _ = county_run
     assert result.exit_code == 0, result.output
-    assert "302 features" in result.output and "could not be judged" in result.output
+    assert "309 features" in result.output and "could not be judged" in result.output
     names = [n for n, _ in pyogrio.list_layers(out / "v.gpkg")]
     assert {"verdicts", "fragments", "metadata"} <= set(names)
     v = gpd.read_file(out / "v.gpkg", layer="verdicts")
-    assert len(v) == 302 and v["id"].is_unique
+    assert len(v) == 309 and v["id"].is_unique
     meta = pyogrio.read_dataframe(out / "v.gpkg", layer="metadata")
     assert "rules" in set(meta["key"]) and "inputs" in set(meta["key"])
     wb = openpyxl.load_workbook(out / "ledger.xlsx")
@@ -196,7 +196,7 @@ def test_cli_screen_writes_gpkg_and_ledger(county_run):
     header = [c.value for c in sheet[1]]
     assert "监测编号 (id)" in header and "判定结果 (verdict)" in header
     total_rows = sum(wb[s].max_row - 1 for s in wb.sheetnames[1:])
-    assert total_rows == 302
+    assert total_rows == 309
 
 
 def test_ledger_mu_is_area_over_two_thousand_thirds(county_run):
@@ -296,7 +296,7 @@ def test_screen_accepts_a_config_path_and_patch_path():
             families=["farmland"],
             reference_date="2023-09-30",
         )
-    assert len(r.verdicts) == 302
+    assert len(r.verdicts) == 309
     assert {x.family for x in r.pack.rules} == {"farmland"}
 
 

@@ -68,14 +68,14 @@ def test_streamed_output_equals_the_in_memory_run(tmp_path, in_memory, chunk_siz
     out = tmp_path / "s.gpkg"
     summary = screen_to_gpkg(None, CONFIG, out, reference_date=AS_OF, chunk_size=chunk_size,
                              threads=2)
-    assert summary.patches == 302 and summary.chunks == -(-302 // chunk_size)
-    assert summary.counts == {"illegal": 95, "needs_review": 19, "legal": 58, "other": 130}
+    assert summary.patches == 309 and summary.chunks == -(-309 // chunk_size)
+    assert summary.counts == {"illegal": 97, "needs_review": 23, "legal": 59, "other": 130}
     for layer, expected in in_memory.items():
         got = _sorted(pyogrio.read_dataframe(out, layer=layer), layer)
         pd.testing.assert_frame_equal(got, expected)
     meta = pyogrio.read_dataframe(out, layer="metadata").set_index("key")["value"]
-    assert '"patches": 302' in meta["streamed"]
-    assert '"n_features": 302' in meta["inputs"]
+    assert '"patches": 309' in meta["streamed"]
+    assert '"n_features": 309' in meta["inputs"]
     assert not list(tmp_path.glob(".*"))  # no staging folder left
 
 
@@ -152,7 +152,7 @@ def test_cli_stream(tmp_path):
     res = CliRunner().invoke(cli, ["screen", "--layers", str(CONFIG), "--as-of", AS_OF,
                                    "--stream", "--chunk-size", "100", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "302 features: illegal 95, needs_review 19, legal 58, other 130 (4 chunks" in res.output
+    assert "309 features: illegal 97, needs_review 23, legal 59, other 130 (4 chunks" in res.output
     assert "chunk 4/4" in res.output
 
 
@@ -240,7 +240,7 @@ def test_patch_layer_option_picks_the_layer(tmp_path, stream):
             "--patch-layer", "round3", "-o", str(out)] + (["--stream"] if stream else [])
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert len(pyogrio.read_dataframe(out, layer="verdicts", read_geometry=False)) == 302
+    assert len(pyogrio.read_dataframe(out, layer="verdicts", read_geometry=False)) == 309
 
 
 def test_formats_that_cannot_be_read_by_id_are_refused(tmp_path):

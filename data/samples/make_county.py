@@ -21,6 +21,7 @@ from countygen import (  # noqa: E402
     background,
     cases_farmland,
     cases_legality,
+    cases_official,
     cases_review,
     cases_roads,
     fill,
@@ -47,6 +48,7 @@ def build() -> World:
     cases_roads.build(w, corridors)
     cases_review.build(w)
     cases_review.deadlines(w)
+    cases_official.build(w)
     fill.background_approvals(w)
     layout.scatter(w)
     fill.build_landuse(w, layout.base_parcels(w))

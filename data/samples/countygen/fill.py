@@ -170,7 +170,8 @@ def _attributes(parcels: list) -> None:
     ell = ellipsoidal_areas(shifted)
     for n, (p, a) in enumerate(zip(parcels, ell, strict=True), start=1):
         p["BSM"] = f"{COUNTY_CODE}{n:010d}"
-        p["DLMC"] = names[p["DLBM"]]["name_zh"]
+        # a code the table does not know (a designed data-quality case) keeps a made-up name
+        p["DLMC"] = names[p["DLBM"]]["name_zh"] if p["DLBM"] in names else "未知地类"
         p["TBMJ"] = float(round_half_up(a, 2))
         p["XZQDM"] = p["XZQDM"] + "000"
 

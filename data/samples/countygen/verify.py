@@ -36,7 +36,7 @@ roads.on_permanent_farmland roads.balance_required roads.public_welfare_forest
 roads.commercial_forest temporary.over_footprint temporary.overdue temporary.use_changed
 temporary.on_permanent_farmland temporary.term_too_long plans.outside_town_boundary
 plans.contains_permanent_farmland plans.public_share_low deadline.city deadline.province
-deadline.ministry
+deadline.ministry legality.facility_kind_unknown legality.unknown_landuse
 """.split()
 
 REF_LAYERS = ("pz", "ssnyd", "lsyd", "ld", "nclu_qq")
