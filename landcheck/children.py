@@ -153,16 +153,15 @@ def _legal_children(pieces: pd.DataFrame, scheme, crs, method) -> pd.DataFrame:
     rows = pieces["row"].to_numpy()
     geoms = pieces["geometry"].to_numpy(dtype=object).copy()
     first = np.r_[True, rows[1:] != rows[:-1]]
-    start = 0
-    for i in range(len(rows)):  # only the second and later pieces of a patch are cut
-        if first[i]:
-            start = i
-            continue
+    starts = np.flatnonzero(first)
+    for i in np.flatnonzero(~first).tolist():  # only the later pieces of a patch are cut
+        start = starts[np.searchsorted(starts, i, side="right") - 1]
         earlier = shapely.union_all(geoms[start:i])
         if shapely.intersects(geoms[i], earlier):
             geoms[i] = shapely.difference(geoms[i], earlier)
-    geoms = polygonal(geoms)
     cut = ~first
+    if cut.any():
+        geoms[cut] = polygonal(geoms[cut])
     areas = pieces["area_m2"].to_numpy(dtype=float).copy()
     if cut.any():
         areas[cut] = official_area(geoms[cut], crs=crs, method=method)
@@ -193,17 +192,28 @@ def _label(frame, table, scheme, area) -> pd.DataFrame:
             "official_subclass_code", "build_period")
     for c in cols:
         frame[c] = table[c].to_numpy(dtype=object)[row]
-    legal = (frame["part"] == "legal").to_numpy()
+    legal = np.flatnonzero((frame["part"] == "legal").to_numpy())
     reasons_zh = table["reasons_zh"].to_numpy(dtype=object)[row].copy()
     reasons_en = table["reasons_en"].to_numpy(dtype=object)[row].copy()
-    for i in np.flatnonzero(legal).tolist():
-        source, doc, kind = frame.at[i, "source"], frame.at[i, "doc_id"], frame.at[i, "doc_kind"]
-        cls, sub = cover_category(scheme, source, kind)
-        frame.at[i, "official_class_code"], frame.at[i, "official_class"] = cls, scheme.name(cls)
-        frame.at[i, "official_subclass_code"] = sub
-        frame.at[i, "official_subclass"] = scheme.subclass_name(sub)
-        reasons_zh[i] = f"{_SOURCE_ZH.get(source, source)}{doc}覆盖，{scheme.name(cls)}"
-        reasons_en[i] = f"covered by {source} {doc}: {cls}"
+    if len(legal):  # a legal child takes its document's class (one lookup per source and kind)
+        source = frame["source"].to_numpy(dtype=object)[legal]
+        kind = frame["doc_kind"].to_numpy(dtype=object)[legal]
+        doc = frame["doc_id"].to_numpy(dtype=object)[legal]
+        keys = list(zip(source.tolist(), kind.tolist(), strict=True))
+        found = {k: cover_category(scheme, *k) for k in set(keys)}
+        cls = np.array([found[k][0] for k in keys], dtype=object)
+        sub = np.array([found[k][1] for k in keys], dtype=object)
+        for col, values in (("official_class_code", cls),
+                            ("official_class", [scheme.name(c) for c in cls.tolist()]),
+                            ("official_subclass_code", sub),
+                            ("official_subclass", [scheme.subclass_name(c) for c in sub.tolist()])):
+            column = frame[col].to_numpy(dtype=object).copy()
+            column[legal] = values
+            frame[col] = column
+        reasons_zh[legal] = [f"{_SOURCE_ZH.get(s_, s_)}{d}覆盖，{scheme.name(c)}" for s_, d, c
+                             in zip(source.tolist(), doc.tolist(), cls.tolist(), strict=True)]
+        reasons_en[legal] = [f"covered by {s_} {d}: {c}" for s_, d, c
+                             in zip(source.tolist(), doc.tolist(), cls.tolist(), strict=True)]
     frame["reasons_zh"], frame["reasons_en"] = reasons_zh, reasons_en
     frame["area_mu"] = frame["area_m2"].to_numpy(dtype=float) / M2_PER_MU
     with np.errstate(invalid="ignore", divide="ignore"):
