@@ -201,4 +201,24 @@ def unknown_values(gdf, spec) -> list[UnknownValue]:
         unknown = text.notna() & (text.str.strip() != "") & ~text.isin(known)
         for value, count in text[unknown].value_counts().items():
             out.append(UnknownValue(source, canonical, str(value), int(count)))
+    return out + _unknown_codes(gdf, spec)
+
+
+def _unknown_codes(gdf, spec) -> list[UnknownValue]:
+    """Patch types the layer's dictionary and land-use classes its scheme do not know (what
+    :func:`landcheck.vocab.resolve_patch_types` / ``resolve_landuse_classes`` warn about)."""
+    from landcheck.layers import LANDUSE_CLASS_ROLES
+    from landcheck.vocab import unknown_landuse_classes, unknown_patch_types
+
+    out: list[UnknownValue] = []
+    checks = []
+    if spec.role == "patches" and "type" in spec.fields:
+        checks.append(("type", lambda v: unknown_patch_types(v, dictionary=spec.type_dictionary)))
+    if spec.role in LANDUSE_CLASS_ROLES and "class" in spec.fields:
+        checks.append(("class", lambda v: unknown_landuse_classes(v, scheme=spec.scheme)))
+    for canonical, count_unknown in checks:
+        source = spec.fields[canonical]
+        if source in gdf.columns:
+            for value, count in count_unknown(gdf[source]).items():
+                out.append(UnknownValue(source, canonical, str(value), int(count)))
     return out

@@ -27,7 +27,7 @@ import shapely
 import landcheck
 from landcheck.checks import family_params
 from landcheck.errors import ConfigError, DataWarning, VocabularyWarning
-from landcheck.testing import AS_OF
+from landcheck.testing import AS_OF, SAMPLES
 from landcheck.vocab import (
     LANDUSE_GROUPS,
     detect_landuse_scheme,
@@ -419,3 +419,19 @@ def test_site_query_names_classes_by_the_layer_scheme(tmp_path):
     assert rows.loc[("landuse", "0601"), "name"] == "农村道路"
     assert rows.loc[("landuse_group", "rural_road"), "area_m2"] == pytest.approx(AREA, abs=0.5)
     assert report.provenance["landuse_scheme"] == "land_sea_2023"
+
+
+def test_inspect_lists_unknown_patch_types_and_land_use_codes():
+    """The demo county's designed unknowns: type 99 (case K1), land-use codes 1299 and 9901
+    (cases OC5, OC7), before any run."""
+    from landcheck.inspection import inspect_layerset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reports = {r.role: r for r in inspect_layerset(
+            landcheck.LayerSet.from_config(SAMPLES / "county.toml"))}
+    got = {(u.field, u.value, u.count) for u in reports["patches"].unknown_values}
+    assert ("TBLX", "99", 1) in got
+    assert {("DLBM", "1299", 1), ("DLBM", "9901", 1)} <= got
+    lu = {(u.field, u.value, u.count) for u in reports["landuse"].unknown_values}
+    assert lu == {("DLBM", "1299", 1), ("DLBM", "9901", 1)}
