@@ -39,6 +39,7 @@ from landcheck.errors import InputError
 from landcheck.provenance import source_info
 from landcheck.roles import BUILTIN, RoleSet
 from landcheck.official import classify
+from landcheck.report.tables import VERDICT_ZH
 from landcheck.verdicts import decide
 
 log = logging.getLogger("landcheck.screen")
@@ -361,6 +362,7 @@ def judge(patch_gdf, overlay, pack, run, townships, roles=None):
     official = classify(facts, fired, pack.rules, decided["verdict"].to_numpy(), pack.official,
                         cover_kind=dominant_cover(pieces), run=run)
     split = decided["split"].to_numpy(dtype=bool)
+    official.insert(0, "verdict_zh", decided["verdict"].map(VERDICT_ZH).to_numpy())
     official["split_status"] = np.where(split, "被拆分", "未拆分")
     official["doc_ids"], official["doc_shares_pct"] = doc_ids, doc_shares
     verdicts = verdict_table(patch_gdf, facts, pd.concat([decided, official], axis=1),

@@ -27,6 +27,7 @@ import shapely
 from landcheck.area import official_area
 from landcheck.geometry.parts import polygonal
 from landcheck.official import OfficialScheme, cover_category
+from landcheck.report.tables import VERDICT_ZH
 
 __all__ = ["CHILD_DOCS", "M2_PER_MU", "MU_COLUMNS", "SOURCE_ORDER", "child_plots",
            "document_shares", "dominant_cover"]
@@ -48,6 +49,7 @@ CHILD_DOCS: dict[str, str] = {
     "parent_id": "the patch's id (JCBH)",
     "child_id": "<parent_id>-<k> for a child of a split patch; the parent id for a patch that is "
                 "not split; empty for a measured detail that is not a plot",
+    "verdict_zh": "the verdict in Chinese (违法, 待核实, 合法, 其他)",
     "part": "whole (not split), legal (covered by one document), rest (what no document "
             "covers) or the name of a measured detail (excess …)",
     "source": "the covering role of a legal child (approvals, facility_ag, temporary_land)",
@@ -215,6 +217,7 @@ def _label(frame, table, scheme, area) -> pd.DataFrame:
         reasons_en[legal] = [f"covered by {s_} {d}: {c}" for s_, d, c
                              in zip(source.tolist(), doc.tolist(), cls.tolist(), strict=True)]
     frame["reasons_zh"], frame["reasons_en"] = reasons_zh, reasons_en
+    frame["verdict_zh"] = frame["verdict"].map(VERDICT_ZH).to_numpy()
     frame["area_mu"] = frame["area_m2"].to_numpy(dtype=float) / M2_PER_MU
     with np.errstate(invalid="ignore", divide="ignore"):
         frame["share_pct"] = 100.0 * frame["area_m2"].to_numpy(dtype=float) / area[row]
@@ -224,8 +227,7 @@ def _label(frame, table, scheme, area) -> pd.DataFrame:
     first = list(table.columns[:table.columns.get_loc("id")])  # the patch file's own fields
     for c in first:  # (their own types: a number field stays a number)
         frame[c] = table[c].to_numpy()[row]
-    order = [*first, "parent_id", "child_id", "part", "verdict", *cols, "source", "doc_id",
-             "doc_kind",
-             "area_m2", "area_mu", "share_pct", "reasons_zh", "reasons_en",
+    order = [*first, "parent_id", "child_id", "part", "verdict", "verdict_zh", *cols, "source",
+             "doc_id", "doc_kind", "area_m2", "area_mu", "share_pct", "reasons_zh", "reasons_en",
              *[c for c in ("township", "township_name") if c in frame.columns], "geometry"]
     return frame[order]

@@ -51,6 +51,7 @@ _RANK = {v: len(VERDICTS) - i for i, v in enumerate(VERDICTS)}  # illegal=4 … 
 #: The columns :func:`decide` adds to a verdict table (besides the facts it copies).
 VERDICT_DOCS: dict[str, str] = {
     "verdict": "illegal, needs_review, legal or other: the worst verdict of the fired rules",
+    "verdict_zh": "the verdict in Chinese: 违法, 待核实, 合法 or 其他",
     "rules": "ids of the fired rules, in pack order (engine.no_rule where none fired)",
     "reasons_zh": "判定理由: the fired rules' reasons in Chinese, joined by ；",
     "reasons_en": "the fired rules' reasons in English, joined by ;",
