@@ -36,10 +36,10 @@ from landcheck.children import (
 )
 from landcheck.engine import ENGINES
 from landcheck.errors import InputError
-from landcheck.provenance import source_info
-from landcheck.roles import BUILTIN, RoleSet
 from landcheck.official import classify
+from landcheck.provenance import source_info
 from landcheck.report.tables import VERDICT_ZH
+from landcheck.roles import BUILTIN, RoleSet
 from landcheck.verdicts import decide
 
 log = logging.getLogger("landcheck.screen")

@@ -42,7 +42,8 @@ MU_COLUMNS = ("area_m2", "legal_m2", "illegal_m2", "review_m2", "other_m2", "out
               "lu_k_m2")
 #: Covering roles in the order their children are cut.
 SOURCE_ORDER = ("approvals", "facility_ag", "temporary_land")
-_SOURCE_ZH = {"approvals": "批准文件", "facility_ag": "设施农用地备案", "temporary_land": "临时用地批准"}
+_SOURCE_ZH = {"approvals": "批准文件", "facility_ag": "设施农用地备案",
+              "temporary_land": "临时用地批准"}
 
 #: The columns of the child-plot layer (``fragments``).
 CHILD_DOCS: dict[str, str] = {
@@ -105,9 +106,10 @@ def child_plots(table, pieces: pd.DataFrame, rest: np.ndarray, parts: dict,
     """One row per child plot (and measured detail); see the module docstring.
 
     ``table``: the verdict table (the patch file's fields before ``id``, patch geometry,
-    ``area_m2``, ``verdict``, ``split``, reasons and the official columns); ``pieces``: the covering pieces with their
-    areas (:func:`document_shares`); ``rest``: per patch, the geometry no document covers
-    (used where the patch is split); ``parts``: measured details by name.
+    ``area_m2``, ``verdict``, ``split``, reasons and the official columns); ``pieces``: the
+    covering pieces with their areas (:func:`document_shares`); ``rest``: per patch, the
+    geometry no document covers (used where the patch is split); ``parts``: measured details
+    by name.
     """
     geoms = np.asarray(table.geometry.values, dtype=object)
     ids = table["id"].to_numpy(dtype=object)

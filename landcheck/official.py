@@ -45,7 +45,8 @@ OFFICIAL_DOCS: dict[str, str] = {
     "official_subclass": "the class's sub-type in Chinese (批文, 工矿商服（光伏） …; 未细分 where "
                          "no entry of the pack decides it)",
     "official_subclass_code": "the sub-type's English code",
-    "build_period": "新增 (built on or after the pack's new_since), 存量 (before) or 不明 (no date)",
+    "build_period": "新增 (built on or after the pack's new_since), 存量 (before) or 不明 "
+                    "(no date)",
     "official_rule": "the rule that decided the class (empty where the verdict's default applies)",
     "outflow_m2": "farmland outflow to balance (进出平衡): the largest area of the pack's outflow "
                   "rules that fired, where no exempting rule fired, m²",

@@ -207,8 +207,8 @@ def test_a_pack_without_official_gets_the_ministrys_three_classes_and_review():
     ("", _OFFICIAL.replace(', other = "none"', ""), "verdicts needs a class for 'other'"),
     ("", _OFFICIAL + "balance = { outflow = ['legality.y'] }\n", "no rule 'legality.y'"),
     ("", _OFFICIAL + "balance = { outflow = ['legality.x'] }\n", "names no area"),
-    ("", _OFFICIAL + '[[official.subclasses]]\nclass = "bad"\nsubclass = "big"\nwhen = "aera_m2 > 1"\n',
-     "aera_m2"),
+    ("", _OFFICIAL + '[[official.subclasses]]\nclass = "bad"\nsubclass = "big"\n'
+     'when = "aera_m2 > 1"\n', "aera_m2"),
     ("", _OFFICIAL + 'build_date = "id"\n', "must be a date fact"),
 ])
 def test_the_official_table_is_checked_when_the_pack_loads(rule_extra, official, message):
@@ -284,7 +284,8 @@ crs = "EPSG:4527"
 [patches]
 path = "{shp.name}"
 crs = "EPSG:4527"
-fields = {{ id = "JCBH", type = "TBLX", level = "XFJB", before = "QSX", after = "HSX", note = "BZ" }}
+fields = {{ id = "JCBH", type = "TBLX", level = "XFJB", before = "QSX", after = "HSX",
+           note = "BZ" }}
 [layers.approvals]
 path = "pz.gpkg"
 fields = {{ id = "PZWH", date = "PZRQ" }}

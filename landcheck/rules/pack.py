@@ -500,7 +500,8 @@ class _Builder:
             cls, code, when = (self.get(e, k, str, at, "text") for k in
                                ("class", "subclass", "when"))
             if cls is not None and cls not in classes:
-                self.fail(f"{at}class {cls!r} is not one of official.classes{suggest(cls, classes)}")
+                self.fail(f"{at}class {cls!r} is not one of official.classes"
+                          f"{suggest(cls, classes)}")
             if code is not None and code not in subs:
                 self.fail(f"{at}subclass {code!r} is not in official.subclass_names"
                           f"{suggest(code, subs)}")

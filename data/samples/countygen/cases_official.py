@@ -89,7 +89,8 @@ def unknown_landuse(w: World) -> None:
     (w.patch("OC7", p, "03", bz="植树").context()
      .fires("legality.unknown_landuse", "地类代码9901不在三调地类表中，待核实",
             "land-use code 9901 is not in the 三调 table: for review")
-     .fires("legality.agricultural_change", "林地类变化，不属新增建设", "forest change, not new construction")
+     .fires("legality.agricultural_change", "林地类变化，不属新增建设",
+            "forest change, not new construction")
      .result("needs_review", legal=0, illegal=0))
 
     s = slot(w, "1299")
@@ -97,5 +98,6 @@ def unknown_landuse(w: World) -> None:
     (w.patch("OC5", p, "02", bz="新植果树").context()
      .fires("legality.unknown_landuse", "地类代码1299不在三调地类表中，待核实",
             "land-use code 1299 is not in the 三调 table: for review")
-     .fires("legality.agricultural_change", "园地类变化，不属新增建设", "garden change, not new construction")
+     .fires("legality.agricultural_change", "园地类变化，不属新增建设",
+            "garden change, not new construction")
      .result("needs_review", legal=0, illegal=0))

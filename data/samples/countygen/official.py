@@ -47,7 +47,8 @@ RULES = {
 #: The class of a verdict no rule names.
 BY_VERDICT = {"illegal": "非农违法", "needs_review": "存疑", "legal": "合法", "other": "其他"}
 #: Sub-types of 非农违法 by patch type (the pack's [[official.subclasses]]).
-ILLEGAL_BY_TYPE = {"GF": "工矿商服（光伏）", "YH": "工矿商服（硬化）", "WHZJ": "工矿商服（挖湖造景）",
+ILLEGAL_BY_TYPE = {"GF": "工矿商服（光伏）", "YH": "工矿商服（硬化）",
+                   "WHZJ": "工矿商服（挖湖造景）",
                    "CK": "工矿商服（采矿用地）", "DL1": "道路交通", "DL2": "道路交通",
                    "DL3": "道路交通", "TL": "道路交通", "ND": "道路交通", "DT": "圈占堆放",
                    "TD": "圈占堆放", "WL": "圈占堆放", "TP": "圈占堆放", "LT": "圈占堆放",

@@ -251,7 +251,8 @@ def write_cases(w: World, path: Path) -> int:
                 "layer": ROLE_OF_LAYER[s.layer], "feature_id": s.feature.id,
                 "family": r.rule.split(".")[0], "rule_id": r.rule, "expect": r.expect,
                 "verdict": s.verdict, "legal_m2": _num(s.legal), "illegal_m2": _num(s.illegal),
-                "official_class": cls, "official_subclass": sub, "note_zh": r.zh, "note_en": f"{r.en} [{'; '.join(tokens)}]",
+                "official_class": cls, "official_subclass": sub, "note_zh": r.zh,
+                "note_en": f"{r.en} [{'; '.join(tokens)}]",
             })
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, CASE_COLUMNS, lineterminator="\n")
