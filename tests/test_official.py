@@ -284,8 +284,13 @@ crs = "EPSG:4527"
 [patches]
 path = "{shp.name}"
 crs = "EPSG:4527"
-fields = {{ id = "JCBH", type = "TBLX", level = "XFJB", before = "QSX", after = "HSX",
-           note = "BZ" }}
+[patches.fields]
+id = "JCBH"
+type = "TBLX"
+level = "XFJB"
+before = "QSX"
+after = "HSX"
+note = "BZ"
 [layers.approvals]
 path = "pz.gpkg"
 fields = {{ id = "PZWH", date = "PZRQ" }}
