@@ -77,7 +77,8 @@ class Role:
     steps. ``share``: the key of its remainder share (``remainder_<share>_m2``) and illegal area
     (``illegal_<share>_m2``), measured against ``share_of`` (the fact of the whole patch).
     ``reported``: facts the verdict table copies. ``site``: a site-query row; ``site_by_class``:
-    one row per value of its ``class`` field.
+    one row per value of its ``class`` field. ``lines``: its features may be lines (centre
+    lines with a land width) as well as polygons; every other role holds polygons only.
     """
 
     name: str
@@ -98,6 +99,7 @@ class Role:
     site_by_class: bool = False
     vocabularies: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     builtin: bool = True
+    lines: bool = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -192,7 +194,7 @@ _BUILTIN_ROLES = (
     _r("temporary_land", "cover", "临时用地", "temporary land", ["id", "start", "end"],
        ["use", "linear"], vocabularies={"use": "temporary_uses (landcheck/data)"}),
     _r("corridors", "context", "道路/铁路/河渠", "roads, railways and canals", ["class"],
-       ["id", "width", "planned_width"]),
+       ["id", "width", "planned_width"], lines=True),
     _r("projects", "subject", "土地整治项目", "land-consolidation projects", ["id", "kind"],
        ["approved", "implemented", "accepted", "status", "paddy", "crop"]),
     # one feature per land-use part of a plan; `plan` groups the parts (not unique);

@@ -241,7 +241,10 @@ def test_children_add_up_never_overlap_and_lie_in_their_documents(data):
     k = data.draw(st.integers(1, 4))
     docs = [box() for _ in range(k)]
     layers = {"approvals": layer([f"A{i}" for i in range(k)], docs,
-                                 date=pd.to_datetime(["2022-01-01"] * k))}
+                                 date=pd.to_datetime(["2022-01-01"] * k)),
+              # grassland under everything: a layer that meets the patches (a run refuses
+              # patches that no layer meets)
+              "landuse": layer(["L"], [rect(-10, -10, 200, 200)], **{"class": ["0404"]})}
     r = _screen(patches, layers)
     kids = r.fragments[r.fragments["child_id"].notna()]
     sums = kids.groupby("parent_id")["area_m2"].sum()

@@ -114,7 +114,9 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
     Notes
     -----
     A DXF yields the closed polylines (as polygons) and hatches; other entities are
-    dropped with a warning. Null/empty geometries are kept and reported.
+    dropped with a warning. Null/empty geometries are kept and reported. A read that returns
+    another number of features than the layer declares, or a shapefile whose ``.dbf`` is
+    shorter than its header says, raises :class:`~landcheck.errors.LayerReadError`.
 
     Examples
     --------
@@ -239,13 +241,15 @@ def _read_frame(source, layer, text, columns, where,
         return _read_parquet(source, columns, rows), "GeoParquet"
     if text.field_names is not None and columns is not None:
         columns = [text.latin1_names()[n] for n in columns]
+    _check_dbf_size(source, where)
     with _gdal_errors(where), _dxf_encoding_override(source, text), _recode_errors(where, text):
-        driver = str(pyogrio.read_info(source.gdal_path, layer=layer,
-                                       encoding=text.gdal_encoding)["driver"])
+        info = pyogrio.read_info(source.gdal_path, layer=layer, encoding=text.gdal_encoding)
+        driver = str(info["driver"])
         if rows is None:
             gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer,
                                          encoding=text.gdal_encoding, columns=columns,
                                          use_arrow=USE_ARROW)
+            check_row_count(len(gdf), int(info["features"]), where)
         else:
             gdf = _read_fids(source, layer, text, columns, rows, where)
     if not isinstance(gdf, geopandas.GeoDataFrame):
@@ -255,6 +259,49 @@ def _read_frame(source, layer, text, columns, where,
         gdf = _transcode_latin1(gdf, text, where)
     _check_arrow_utf8(gdf, where, text)
     return gdf, driver
+
+
+def check_row_count(got: int, expected: int, where: str) -> None:
+    """Raise LayerReadError when a read returned another number of features than the layer holds.
+
+    ``expected`` is the feature count the driver reports (``-1``: unknown, nothing is checked).
+    A shapefile whose ``.dbf`` is cut inside a record reads short without any GDAL error.
+    """
+    if expected >= 0 and got != expected:
+        raise LayerReadError(
+            f"{where}: read {got} feature(s), but the layer says it holds {expected}; the file "
+            f"is truncated or damaged (for a shapefile: the .dbf and the .shp disagree). "
+            f"Restore or re-export the file and run again")
+
+
+def _check_dbf_size(source: Source, where: str) -> None:
+    """Raise LayerReadError when a shapefile's ``.dbf`` is shorter than its header promises.
+
+    GDAL reads the features of a cut ``.dbf`` by id with empty attributes, and a full read
+    stops early without an error: the header (record count, header and record length) is
+    checked against the file's size before any read.
+    """
+    if source.kind != "shp":
+        return
+    dbf = next((p for p in (source.path.with_suffix(".dbf"), source.path.with_suffix(".DBF"))
+                if p.is_file()), None)
+    if dbf is None:
+        return
+    with open(dbf, "rb") as f:
+        head = f.read(12)
+    if len(head) < 12:
+        raise LayerReadError(f"{where}: {dbf.name} is {len(head)} bytes, too short for a dBASE "
+                             f"header; restore or re-export the shapefile")
+    records = int.from_bytes(head[4:8], "little")
+    header, record = int.from_bytes(head[8:10], "little"), int.from_bytes(head[10:12], "little")
+    size = dbf.stat().st_size
+    if size < header + records * record:
+        whole = max(0, (size - header) // record) if record else 0
+        raise LayerReadError(
+            f"{where}: {dbf.name} is cut short: its header says {records} record(s) of "
+            f"{record} bytes, the file holds {whole} whole one(s) ({size} bytes, "
+            f"{header + records * record} expected). Restore or re-export the shapefile "
+            f"and run again")
 
 
 _ARROW_FID_KINDS = {"gpkg", "shp", "gdb"}
@@ -285,6 +332,9 @@ def _read_parquet(source: Source, columns, rows=None) -> geopandas.GeoDataFrame:
     if rows is not None:
         return _read_parquet_rows(source, columns, rows)
     gdf = geopandas.read_parquet(source.path, columns=columns)
+    import pyarrow.parquet as pq
+
+    check_row_count(len(gdf), pq.ParquetFile(source.path).metadata.num_rows, source.given)
     if isinstance(gdf.index, pd.RangeIndex) and gdf.index.start == 0 and gdf.index.step == 1:
         return gdf
     return gdf.reset_index(drop=gdf.index.name is None)
@@ -333,9 +383,12 @@ def read_field(path, field: str, /, *, layer=None, encoding=None) -> pd.Series:
 
         return pq.read_table(source.path, columns=[field]).column(0).to_pandas()
     name = text.latin1_names()[field] if text.field_names is not None else field
+    _check_dbf_size(source, where)
     with _gdal_errors(where), _recode_errors(where, text):
         frame = pyogrio.read_dataframe(source.gdal_path, layer=layer, read_geometry=False,
                                        encoding=text.gdal_encoding, columns=[name])
+        info = pyogrio.read_info(source.gdal_path, layer=layer, encoding=text.gdal_encoding)
+        check_row_count(len(frame), int(info["features"]), where)
     if text.field_names is not None:
         return _transcode_latin1(frame, text, where)[field]
     return frame[name].rename(field)
