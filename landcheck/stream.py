@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -158,6 +157,9 @@ def screen_to_gpkg(
     else:
         raise TypeError(f"patches must be a path (or None for the layer set's patch file), "
                         f"not {type(patches).__name__}; frames in memory go to landcheck.screen")
+    from landcheck.io.write import refuse_inputs_as_outputs, run_inputs
+
+    refuse_inputs_as_outputs({"output": target, "xlsx": xlsx_target}, run_inputs(spec, layerset))
     keys, bounds, order = _patch_order(spec, say)
     ref = {}
     for role in layerset.roles:
@@ -184,7 +186,7 @@ def screen_to_gpkg(
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
         f"({threads} threads, {crs_decision.label()})")
     t_chunks = time.perf_counter()
-    with _staged(target) as tmp:
+    with _staged(target, overwrite) as tmp:
         for i, rows in enumerate(chunks):
             tc = time.perf_counter()
             if i == 0:
@@ -236,16 +238,23 @@ def screen_to_gpkg(
 
 
 @contextlib.contextmanager
-def _staged(target: Path):
+def _staged(target: Path, overwrite: bool = True):
     """A path for the GeoPackage in a hidden folder beside ``target``; renamed into place
     when the block ends normally, removed with its folder on any error or interrupt."""
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    from landcheck.io.write import disk_full, disk_full_error, make_staging_dir, publish
+
+    tmpdir = make_staging_dir(target)  # stale staging of a killed run is removed first
     try:
         staged = tmpdir / target.name
-        yield staged
+        try:
+            yield staged
+        except OSError as exc:
+            if disk_full(exc):
+                raise disk_full_error(target, exc) from exc
+            raise
         if not staged.exists():
             raise WriteError(f"{target}: nothing was written")
-        os.replace(staged, target)
+        publish(staged, target, overwrite=overwrite)  # fails if target appeared, unless overwrite
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 

@@ -79,6 +79,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
 
     if engine != "dask" and (scheduler or shared_dir or partition != "tiles"):
         raise click.UsageError("--scheduler, --shared-dir and --partition need --engine dask")
+    _refuse_same_outputs(output, xlsx)
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
@@ -86,6 +87,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         if patch_layer and patches is None:
             raise click.UsageError("--patch-layer needs PATCHES")
         source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
+        _refuse_inputs(output, xlsx, source, layerset)
         result = screen(source, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
                         working_crs=working_crs, area_method=area_method,
@@ -111,11 +113,13 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
         raise click.UsageError("--stream runs on the local engine; drop --engine dask")
     if patch_layer and patches is None:
         raise click.UsageError("--patch-layer needs PATCHES")
+    _refuse_same_outputs(output, xlsx)
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
         layerset = LayerSet.from_config(layers)
         spec = layerset.patch_spec(patches, layer=patch_layer) if patches else None
+        _refuse_inputs(output, xlsx, spec, layerset)
         summary = screen_to_gpkg(spec, layerset, output, rules, overrides=parse_sets(sets),
                                  families=list(families) or None, working_crs=working_crs,
                                  area_method=area_method, reference_date=as_of,
@@ -127,6 +131,31 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
                f"{summary.seconds:.1f} s)")
     if fail_on_illegal and summary.counts.get("illegal", 0):
         ctx.exit(EXIT_ILLEGAL)
+
+
+def _refuse_same_outputs(output, xlsx) -> None:
+    """-o and --xlsx naming one file is a usage error (exit 2), found before any work."""
+    from landcheck.errors import InputError
+    from landcheck.io.write import refuse_inputs_as_outputs
+
+    try:
+        refuse_inputs_as_outputs({"-o/--output": output, "--xlsx": xlsx}, {})
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _refuse_inputs(output, xlsx, spec, layerset) -> None:
+    """An output that is the patch file or a reference layer's file (or inside an input
+    FileGDB) is refused before any layer is read (InputError, exit 1)."""
+    from landcheck.io.write import refuse_inputs_as_outputs, run_inputs
+
+    if spec is None:
+        try:
+            spec = layerset.patch_spec(None)
+        except Exception:  # no [patches] path: screen() reports it with its own message
+            spec = None
+    refuse_inputs_as_outputs({"-o/--output": output, "--xlsx": xlsx},
+                             run_inputs(spec, layerset))
 
 
 def summary_line(result) -> str:

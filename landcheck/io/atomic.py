@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
 from landcheck.errors import OutputExistsError, WriteError
@@ -16,27 +16,34 @@ __all__ = ["atomic_file"]
 def atomic_file(path, *, overwrite: bool = False):
     """Yield a temporary path; on success it replaces ``path`` in one rename.
 
-    An existing ``path`` is refused unless ``overwrite``; on any error the temporary
-    file is removed and the target is untouched.
+    An existing ``path`` is refused unless ``overwrite``, also when it appears while the
+    temporary file is written (the publish fails rather than replaces it). The file is
+    flushed to disk before it moves; on any error the temporary file is removed and the
+    target is untouched; a full disk is a :class:`WriteError` saying so. Temporary files
+    of an interrupted earlier run to the same target are removed first.
     """
+    from landcheck.io.write import disk_full, disk_full_error, make_staging_dir, publish
+
     target = Path(os.fspath(path)).expanduser().absolute()
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; pass overwrite=True (CLI: --overwrite) "
                                 "to replace it")
     if not target.parent.is_dir():
         raise WriteError(f"{target}: folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmpdir = make_staging_dir(target)
+    tmp_path = tmpdir / target.name
     try:
         yield tmp_path
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp_path, target)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        publish(tmp_path, target, overwrite=overwrite)
     except BaseException as exc:
-        tmp_path.unlink(missing_ok=True)
         if isinstance(exc, OutputExistsError | WriteError) or not isinstance(exc, Exception):
             raise
+        if disk_full(exc):
+            raise disk_full_error(target, exc) from exc
         raise WriteError(f"{target}: could not be written ({type(exc).__name__}: {exc}); "
                          "nothing was changed") from exc
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)

@@ -19,6 +19,15 @@ target (same filesystem), then moved into place:
 
 On any failure the temporary directory is removed and a :class:`WriteError` naming
 the target is raised; the target is untouched.
+
+Publishing: the staged file is flushed (``fsync``) before it moves, and its folder after.
+Without ``overwrite`` a single file is published with ``os.link`` (fails if the target
+exists) and a FileGDB with ``os.mkdir`` of the target then ``os.rename`` into it, so a
+target that appeared during the write is kept and :class:`OutputExistsError` raised; with
+``overwrite``, ``os.replace``. Shapefile parts are checked just before they move (not
+exclusive). Staging folders are named ``.<target name>.<pid>.<random>.tmp``; those whose
+process is gone are removed (INFO log) by the next write to the same target. A full disk
+(``ENOSPC``, SQLite's "database or disk is full") is a :class:`WriteError` saying so.
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime
+import errno
 import importlib.util
+import logging
 import os
 import shutil
 import tempfile
@@ -46,8 +57,9 @@ from landcheck.errors import (
     WriteError,
 )
 
-__all__ = ["WRITE_DRIVERS", "write_layer", "write_layers"]
+__all__ = ["WRITE_DRIVERS", "refuse_inputs_as_outputs", "write_layer", "write_layers"]
 
+_log = logging.getLogger(__name__)
 USE_ARROW = importlib.util.find_spec("pyarrow") is not None
 WRITE_DRIVERS = {
     ".gpkg": "GPKG", ".parquet": "GeoParquet", ".geoparquet": "GeoParquet",
@@ -114,7 +126,7 @@ def write_layer(gdf, path, /, *, layer=None, driver=None, overwrite=False, renam
     frame = _prepare(gdf, target, driver, rename, encoding)
     layer = _layer_name(target, driver, layer)
     _check_target(target, driver, overwrite)
-    with _staged(target, driver) as staged:
+    with _staged(target, driver, overwrite) as staged:
         _write_frame(frame, staged, driver, layer, encoding)
     return target
 
@@ -136,7 +148,7 @@ def write_layers(layers, path, /, *, overwrite=False, finish=None) -> Path:
                         f"{type(finish).__name__}")
     frames = _prepare_many(layers, target)
     _check_target(target, "GPKG", overwrite)
-    with _staged(target, "GPKG") as staged:
+    with _staged(target, "GPKG", overwrite) as staged:
         for name, frame in frames.items():
             _write_frame(frame, staged, "GPKG", name, None)
         if finish is not None:
@@ -344,15 +356,18 @@ class _RestoreFailed(Exception):
 
 
 @contextlib.contextmanager
-def _staged(target: Path, driver: str):
-    """Yield a path in a temporary directory next to ``target``; move it into place after."""
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+def _staged(target: Path, driver: str, overwrite: bool = True):
+    """Yield a path in a temporary directory next to ``target``; move it into place after.
+
+    Without ``overwrite`` the move fails with :class:`OutputExistsError` when ``target``
+    appeared meanwhile."""
+    tmpdir = make_staging_dir(target)
     keep_tmpdir = False
     try:
         staged = tmpdir / "new" / target.name
         staged.parent.mkdir()
         yield staged
-        _swap_in(staged, target, driver, tmpdir / "old")
+        _swap_in(staged, target, driver, tmpdir / "old", overwrite)
     except LandcheckError:
         raise
     except _RestoreFailed as exc:
@@ -362,6 +377,8 @@ def _staged(target: Path, driver: str):
                          f"be put back ({exc}); it is kept in {exc.kept}: move it back by "
                          f"hand") from exc
     except Exception as exc:
+        if disk_full(exc):
+            raise disk_full_error(target, exc) from exc
         raise WriteError(f"{target}: could not be written ({type(exc).__name__}: {exc}); "
                          f"the target was left as it was") from exc
     finally:
@@ -369,13 +386,17 @@ def _staged(target: Path, driver: str):
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _swap_in(staged: Path, target: Path, driver: str, aside: Path) -> None:
+def _swap_in(staged: Path, target: Path, driver: str, aside: Path, overwrite: bool) -> None:
     if driver == "ESRI Shapefile":
+        fsync_path(staged.parent)
+        if not overwrite and _shapefile_parts(target):
+            raise _exists(target)
         _swap_shapefile(staged, target, aside)
-    elif driver == "OpenFileGDB":
+    elif driver == "OpenFileGDB" and overwrite:
+        fsync_path(staged)
         _swap_directory(staged, target, aside)
     else:
-        os.replace(staged, target)
+        publish(staged, target, overwrite=overwrite)
 
 
 def _swap_directory(staged: Path, target: Path, aside: Path) -> None:
@@ -434,3 +455,203 @@ def _write_frame(frame, staged: Path, driver: str, layer: str | None, encoding) 
                             **options)
     if driver == "ESRI Shapefile":
         staged.with_suffix(".cpg").write_text(str(options["encoding"]), encoding="ascii")
+
+
+# --- output safety: outputs versus inputs, staging names, publishing, disk full -------------
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder.is_dir() and path.resolve().is_relative_to(folder.resolve())
+
+
+def refuse_inputs_as_outputs(outputs, inputs) -> None:
+    """Fail before any work when an output is an input or two outputs are one file.
+
+    ``outputs`` maps an option name (``"-o"``, ``"--xlsx"``) to a path, ``inputs`` a
+    description (``"the patch file"``, ``"layer farmland"``) to a path; ``None`` paths are
+    skipped. Paths compare resolved (:func:`os.path.samefile` where both exist); an
+    output inside an input directory (a FileGDB) counts as that input.
+
+    Raises
+    ------
+    InputError
+        naming both paths and the option.
+
+    Examples
+    --------
+    >>> refuse_inputs_as_outputs({"-o": "a.gpkg", "--xlsx": "a.gpkg"}, {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    landcheck.errors.InputError: -o and --xlsx are the same file (a.gpkg); give each ...
+    """
+    outs = [(opt, Path(os.fspath(p)).expanduser().absolute())
+            for opt, p in outputs.items() if p is not None]
+    for i, (opt, out) in enumerate(outs):
+        for opt2, out2 in outs[i + 1:]:
+            if _same_file(out, out2):
+                raise InputError(f"{opt} and {opt2} are the same file ({os.fspath(outputs[opt])});"
+                                 f" give each one its own path")
+        for what, src in inputs.items():
+            if src is None:
+                continue
+            src = Path(os.fspath(src)).expanduser().absolute()
+            if _same_file(out, src) or _inside(out, src):
+                raise InputError(f"{opt} {out} is {what} ({src}), an input of this run; "
+                                 f"write the output to another path")
+
+
+def run_inputs(patch_spec, layerset) -> dict[str, Path]:
+    """The input files of a run, for :func:`refuse_inputs_as_outputs`: the patch file
+    (``patch_spec.path``, if any) and each reference layer's file (``layerset.roles``)."""
+    inputs: dict[str, Path] = {}
+    if patch_spec is not None and getattr(patch_spec, "path", None) is not None:
+        inputs["the patch file"] = patch_spec.path
+    for role in getattr(layerset, "roles", ()):
+        path = getattr(layerset.spec(role), "path", None)
+        if path is not None:
+            inputs[f"the file of layer {role!r}"] = path
+    return inputs
+
+
+def _staging_prefix(target: Path) -> str:
+    """Hidden staging names beside ``target``: ``.<name>.<pid>.<random>.tmp``."""
+    return f".{target.name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove staging files/folders of ``target`` left by a run whose process is gone.
+
+    Staging names are ``.<target name>.<pid>.<random>.tmp``; one whose pid is not a live
+    process (or is this process's but not in use: never, a live run keeps its own) is
+    removed with an INFO log line. Returns the removed paths.
+    """
+    removed = []
+    head = f".{target.name}."
+    if not target.parent.is_dir():
+        return removed
+    for entry in target.parent.iterdir():
+        name = entry.name
+        if not (name.startswith(head) and name.endswith(".tmp")):
+            continue
+        pid = name[len(head):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        _log.info("removed %s, staging left by an interrupted run (process %s) writing %s",
+                  entry, pid, target)
+        removed.append(entry)
+    return removed
+
+
+def make_staging_dir(target: Path) -> Path:
+    """A fresh hidden staging folder beside ``target``, after removing stale ones."""
+    remove_stale_staging(target)
+    return Path(tempfile.mkdtemp(prefix=_staging_prefix(target), suffix=".tmp",
+                                 dir=target.parent))
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file (or every file of a folder, and the folder) to disk."""
+    if path.is_dir():
+        for entry in path.rglob("*"):
+            if entry.is_file():
+                fsync_path(entry)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on directories
+    finally:
+        os.close(fd)
+
+
+def publish(staged: Path, target: Path, *, overwrite: bool) -> None:
+    """Move ``staged`` to ``target``: flushed first, then ``os.replace`` with ``overwrite``,
+    else a primitive that fails when ``target`` exists (``os.link`` for files, ``os.mkdir``
+    of the target followed by ``os.rename`` into it for folders), so a run that lost a race
+    gets :class:`OutputExistsError` and the winner's file stays."""
+    fsync_path(staged)
+    if overwrite:
+        os.replace(staged, target)
+    elif staged.is_dir():
+        try:
+            os.mkdir(target)  # fails if anything is there; rename onto an empty folder works
+        except FileExistsError:
+            raise _exists(target) from None
+        try:
+            os.rename(staged, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rmdir(target)
+            raise
+    else:
+        try:
+            os.link(staged, target)
+        except FileExistsError:
+            raise _exists(target) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
+                raise
+            # no hard links here: claim the name exclusively, then replace the placeholder
+            try:
+                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                raise _exists(target) from None
+            os.replace(staged, target)
+        else:
+            staged.unlink()
+    fsync_path(target.parent)
+
+
+def _exists(target: Path) -> OutputExistsError:
+    return OutputExistsError(f"{target} appeared while this run was writing it (another run?); "
+                             f"it was left as it is. Pass overwrite=True (CLI: --overwrite) "
+                             f"to replace it")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it wraps) says the disk is full."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "disk is full" in str(exc) or "No space left" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def disk_full_error(target: Path, exc: BaseException) -> WriteError:
+    """A :class:`WriteError` for a full disk, naming ``target`` and the free space."""
+    try:
+        free = shutil.disk_usage(target.parent).free
+        room = f"{free / 2**20:.1f} MiB free"
+    except OSError:
+        room = "free space unknown"
+    return WriteError(f"{target}: the disk is full ({room} in {target.parent}); free some "
+                      f"space or write to another disk. The target was left as it was")
