@@ -172,6 +172,11 @@ def decide_working_crs(patch_gdf, ref, layerset, working_crs):
 def to_working_all(patch_gdf, ref, layerset, crs):
     out = {role: to_working(g, crs, role, helmert_of(layerset, role)) for role, g in ref.items()}
     patches = to_working(patch_gdf, crs, "patches", helmert_of(layerset, "patches"))
+    from landcheck.layers import check_extents
+
+    info = source_info(patches)
+    check_extents(patches.total_bounds, out, crs,
+                  what=str(info.path) if info is not None else "the patches", stacklevel=4)
     return patches, out
 
 
@@ -273,10 +278,23 @@ def tolerance_of(pack, tolerance_m):
     return DEFAULT_TOLERANCE_M
 
 
+class DefaultDate(_dt.date):
+    """Today's date, used because no reference date was given; the provenance records
+    ``reference_date_how`` from it."""
+
+
 def as_date(value) -> _dt.date:
+    """The reference date: ``value`` as a date, or today's as a :class:`DefaultDate`."""
     if value is None:
-        return _dt.date.today()
+        return DefaultDate.today()
     return pd.Timestamp(value).date()
+
+
+def reference_date_how(ref_date: _dt.date) -> str:
+    """How the reference date was decided, for the provenance."""
+    if isinstance(ref_date, DefaultDate):
+        return "default: today's date (no reference_date / --as-of given)"
+    return "given (reference_date / --as-of)"
 
 
 def verdict_table(patch_gdf, facts, decided, townships=None, roles=None) -> gpd.GeoDataFrame:
@@ -399,6 +417,7 @@ def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0, area=None)
         "landcheck": __version__,
         "run_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "reference_date": ref_date.isoformat(),
+        "reference_date_how": reference_date_how(ref_date),
         "working_crs": crs_decision.label(),
         "working_crs_how": f"{crs_decision.how}: {crs_decision.detail}",
         "tolerance_m": tol,

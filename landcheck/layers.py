@@ -38,7 +38,7 @@ import pandas as pd
 import pyproj
 
 from landcheck.area import AREA_METHODS
-from landcheck.errors import ConfigError, DataWarning, InputError, format_ids
+from landcheck.errors import ConfigError, DataWarning, GeometryError, InputError, format_ids
 from landcheck.provenance import ATTRS_KEY
 from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
 from landcheck.vocab import (
@@ -163,6 +163,7 @@ class LayerSpec:
             id_field=self.fields.get("id"),
             rows=rows,
         )
+        check_geometry_types(gdf, self)
         return apply_mapping(gdf, self)
 
 
@@ -172,6 +173,10 @@ class LayerSet:
     Build it with :meth:`from_config` (a TOML file) or :meth:`from_dict`.
     Nothing is read until :meth:`read` is called.
     """
+
+    #: a ``[patches]`` table without ``path``, checked: applied to the patch file given to
+    #: :meth:`patch_spec`
+    _patch_template: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -229,13 +234,16 @@ class LayerSet:
         mapping and options), checked against that file's fields."""
         if path is None:
             if self.patches is None:
+                what = ("[patches] has no `path`" if self._patch_template is not None
+                        else "no [patches] table")
                 raise InputError(
-                    f"{self.source or 'layer set'}: no [patches] table; give the "
-                    "patch file explicitly"
+                    f"{self.source or 'layer set'}: {what}; give the patch file explicitly"
                 )
             return self.patches
         table: dict[str, Any] = {"path": str(path)}
-        if self.patches is not None:
+        if self.patches is None and self._patch_template is not None:
+            table.update(self._patch_template)
+        elif self.patches is not None:
             base = self.patches
             table.update(
                 fields=dict(base.fields),
@@ -274,7 +282,7 @@ class LayerSet:
         if not path.is_file():
             raise ConfigError(str(path), [f"config file not found: {path}"])
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is allowed
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 str(path), [f"not UTF-8 text ({exc}); save the config as UTF-8"]
@@ -297,8 +305,10 @@ class LayerSet:
         if area_method is not None and area_method not in AREA_METHODS:
             problems.append(f"area_method: unknown method {area_method!r}; use one of "
                             f"{', '.join(map(repr, AREA_METHODS))}")
-        patches = None
-        if "patches" in data:
+        patches = template = None
+        if isinstance(data.get("patches"), Mapping) and "path" not in data["patches"]:
+            template = _patch_template(data["patches"], base, problems)
+        elif "patches" in data:
             patches = _layer_spec("patches", data["patches"], base, problems)
         layers = {}
         raw_layers = data.get("layers", {})
@@ -324,8 +334,10 @@ class LayerSet:
         if problems:
             raise ConfigError(source, problems)
         name = data.get("name")
-        return cls(layers, patches=patches, crs=crs, name=name, source=source,
-                   area_method=area_method)
+        layerset = cls(layers, patches=patches, crs=crs, name=name, source=source,
+                       area_method=area_method)
+        layerset._patch_template = template
+        return layerset
 
 
 def _suggest(word: str, options) -> str:
@@ -374,6 +386,27 @@ def _layer_spec(role: str, table, base: Path, problems: list[str], *,
         return None
     return LayerSpec(role=role, path=path, fields=fields, values=values, custom=custom, **opts,
                      **vocab)
+
+
+def _patch_template(table, base: Path, problems: list[str]) -> dict[str, Any] | None:
+    """A ``[patches]`` table without ``path``: its keys, options, fields and vocabularies
+    checked now, for the patch file given at run time (:meth:`LayerSet.patch_spec`); the
+    vocabularies are resolved against the config's folder."""
+    n_before = len(problems)
+    for key in set(table) - _LAYER_KEYS:
+        problems.append(f"patches: unknown key {key!r}{_suggest(key, _LAYER_KEYS)}")
+    _layer_options("patches", table, problems)
+    _field_mapping("patches", BUILTIN["patches"], table.get("fields", {}), problems)
+    _value_mapping("patches", BUILTIN["patches"], table.get("values", {}), problems)
+    vocab = _vocabulary_options("patches", "patches", table, base, problems)
+    if len(problems) > n_before:
+        return None
+    template = dict(table)
+    if "type_dictionary" in vocab:
+        template["type_dictionary"] = list(vocab["type_dictionary"])
+    if "scheme" in vocab:
+        template["scheme"] = vocab["scheme"]
+    return template
 
 
 def _vocabulary_options(where: str, role: str, table, base: Path, problems: list[str]) -> dict:
@@ -547,8 +580,15 @@ def _check_file(where, spec: Role, path: Path, opts, fields, problems) -> dict[s
     for canonical, default in _defaults(spec).items():
         if canonical not in fields and default in available:
             fields[canonical] = default
-    for canonical, source in fields.items():
-        if source not in available:
+    for canonical, source in list(fields.items()):
+        if source not in available and canonical not in spec.required:
+            warnings.warn(
+                f"{where}.fields.{canonical}: optional field {source!r} not in {path.name}"
+                f"{_suggest(source, available)}; the layer is read without `{canonical}`; "
+                f"fields there: {', '.join(available)}",
+                DataWarning, stacklevel=2)
+            del fields[canonical]
+        elif source not in available:
             problems.append(
                 f"{where}.fields.{canonical}: field {source!r} not in {path.name}"
                 f"{_suggest(source, available)}; fields there: {', '.join(available)}"
@@ -582,6 +622,94 @@ def _layer_fields(path: Path, layer: str | None, encoding: str | None) -> list[s
             f"layers there: {', '.join(names)}"
         )
     return layer_fields(path, layer=layer, encoding=encoding)
+
+
+#: shapely geometry type ids of points and lines, and their names in messages
+_POINT_IDS, _LINE_IDS = (0, 4), (1, 2, 5)
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 4: "MultiPoint",
+               5: "MultiLineString"}
+
+
+def check_geometry_types(gdf, spec: LayerSpec) -> None:
+    """Raise GeometryError when a layer holds points or lines where its role expects polygons.
+
+    Every role holds polygons (multi-polygons and collections too); a role declared with
+    ``lines`` (:class:`landcheck.roles.Role`) also takes lines. Null and empty geometries
+    are left to the geometry policy. The message names the role, the file, the types found
+    and the first offending features (by the mapped id field, else by row).
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    refused = _POINT_IDS if spec.declared.lines else _POINT_IDS + _LINE_IDS
+    bad = np.isin(kinds, refused) & ~shapely.is_empty(geoms)
+    if not bad.any():
+        return
+    where = f"{spec.path}" + (f" layer {spec.layer}" if spec.layer else "")
+    found = pd.Series(kinds[bad]).map(_TYPE_NAMES).value_counts()
+    types = ", ".join(f"{n} {name}" for name, n in found.items())
+    id_field = spec.fields.get("id")
+    if id_field in gdf.columns:
+        which = f"ids {format_ids(gdf[id_field].to_numpy()[bad].tolist())}"
+    else:
+        which = f"rows (0-based) {format_ids(np.flatnonzero(bad).tolist())}"
+    expected = "polygons or lines" if spec.declared.lines else "polygons"
+    raise GeometryError(
+        f"{where}: the {spec.role} layer ({spec.declared.label_zh}) must hold {expected}, but "
+        f"{int(bad.sum())} of its {len(geoms)} feature(s) are not ({types}; {which}); "
+        f"give this role a file of {expected} (e.g. the parcels, not their boundary lines or "
+        f"centre points)")
+
+
+def check_extents(patch_bounds, layers: Mapping[str, Any], crs, *, what: str = "the patches",
+                  stacklevel: int = 2) -> None:
+    """Warn about reference layers whose extent does not meet the patches'; fail if none does.
+
+    ``patch_bounds`` is the patches' ``(minx, miny, maxx, maxy)`` and ``layers`` the reference
+    frames by role, all in the working CRS ``crs``. Extents meet when their boxes intersect
+    or touch. A layer without features or geometries, or patches without a box, is not
+    compared. Each layer that does not meet gives a :class:`DataWarning` naming it and both
+    extents; when no compared layer meets, :class:`InputError` is raised instead.
+    """
+    import numpy as np
+
+    patch_box = np.asarray(patch_bounds, dtype=float)
+    if not np.isfinite(patch_box).all():
+        return
+    apart = {}
+    for role, gdf in layers.items():
+        box = np.asarray(gdf.total_bounds, dtype=float) if len(gdf) else np.full(4, np.nan)
+        if np.isfinite(box).all() and not (box[0] <= patch_box[2] and patch_box[0] <= box[2]
+                                           and box[1] <= patch_box[3] and patch_box[1] <= box[3]):
+            apart[role] = box
+    if not apart:
+        return
+    crs = pyproj.CRS.from_user_input(crs)
+    label = crs.to_string() if crs.to_authority() else crs.name
+    digits = 6 if crs.is_geographic else 0
+
+    def fmt(b) -> str:
+        return f"x {b[0]:.{digits}f}..{b[2]:.{digits}f}, y {b[1]:.{digits}f}..{b[3]:.{digits}f}"
+
+    def name(role) -> str:
+        info = layers[role].attrs.get(ATTRS_KEY)
+        return f"{role} ({info.path})" if info is not None else role
+
+    compared = sum(1 for g in layers.values()
+                   if len(g) and np.isfinite(np.asarray(g.total_bounds, dtype=float)).all())
+    if len(apart) == compared:
+        listed = "; ".join(f"{name(r)}: {fmt(b)}" for r, b in apart.items())
+        raise InputError(
+            f"no reference layer meets {what} ({fmt(patch_box)} in {label}): {listed}. Every "
+            f"layer lies elsewhere: check that the patch file and the layers cover the same area "
+            f"and that their CRS (or zone) is right")
+    for role, box in apart.items():
+        warnings.warn(
+            f"layer {name(role)} does not meet {what}: its extent is {fmt(box)}, theirs "
+            f"{fmt(patch_box)} (in {label}); it contributes nothing. Check that it covers the "
+            f"same area and that its CRS (or zone) is right", DataWarning, stacklevel=stacklevel)
 
 
 def apply_mapping(gdf, spec: LayerSpec):

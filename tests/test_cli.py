@@ -63,7 +63,7 @@ def test_inspect_ambiguous_zone_is_an_error_with_a_hint(runner, files):
     result = runner.invoke(cli, ["inspect", str(files / "noprj.shp")])
     assert result.exit_code == 1
     assert "noprj.shp" in result.output
-    assert "zone" in result.output and "central_meridian" in result.output
+    assert "pass --zone 39 or --central-meridian 117" in result.output
     assert "Traceback" not in result.output
 
 

@@ -40,8 +40,13 @@ def check_cmd(ctx, subject, layers, rules, sets, as_of, output, xlsx, overwrite,
       landcheck check projects --layers data/samples/county.toml -o out/projects.gpkg
       landcheck check temporary_footprints --layers county.toml --as-of 2023-09-30 -o tf.gpkg
     """
+    from landcheck.checks import SUBJECTS, load_builtin_checks
     from landcheck.checks.run import check
 
+    load_builtin_checks()
+    if subject not in SUBJECTS:
+        raise click.BadParameter(f"unknown subject {subject!r}; use one of: "
+                                 f"{', '.join(sorted(SUBJECTS))}", param_hint="SUBJECT")
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):

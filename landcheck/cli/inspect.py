@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from landcheck.cli.helpers import EXIT_ERROR, cli_errors
+from landcheck.cli.helpers import EXIT_ERROR, cli_errors, cli_text
 
 
 @click.command("inspect")
@@ -58,7 +58,7 @@ def inspect_cmd(ctx, source: Path, layer, encoding, crs, zone, central_meridian,
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
         for r in reports:
-            click.echo("\n".join(r.lines()))
+            click.echo("\n".join(cli_text(line, "inspect") for line in r.lines()))
     failed = [r for r in reports if not r.ok]
     if failed:
         click.echo(

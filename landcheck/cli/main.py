@@ -9,6 +9,7 @@ import click
 from landcheck._version import __version__
 from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
+from landcheck.cli.options import set_log_level, verbosity_opts
 from landcheck.cli.rules import rules_cmd
 from landcheck.cli.screen import screen_cmd
 from landcheck.cli.site import site_cmd
@@ -29,13 +30,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg --xlsx out/ledger.xlsx
       landcheck check projects --layers data/samples/county.toml -o out/projects.gpkg
     """
-    level = (
-        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    )
-    logging.basicConfig(level=level, format="landcheck: %(levelname)s: %(message)s")
+    logging.basicConfig(format="landcheck: %(levelname)s: %(message)s")
+    set_log_level(verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     ctx.obj["quiet"] = quiet
+
+
+for _command in (inspect_cmd, screen_cmd, check_cmd, rules_cmd, site_cmd):
+    verbosity_opts(_command)
 
 
 cli.add_command(inspect_cmd)

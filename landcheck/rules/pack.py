@@ -49,12 +49,19 @@ Format::
 Parameters resolve, later winning: rule defaults, ``[params.<family>]`` of the pack,
 user overrides ``family.param`` (every rule of the family having it), then user
 overrides ``rule_id.param``.
+
+Parameter values are checked wherever they come from (defaults, pack values, overrides):
+a number must be finite and within float range (about ±1.8e308); a parameter whose name
+ends in a unit or count suffix — ``_m2``, ``_m``, ``_mu``, ``_days``, ``_years``, ``_pct``,
+``_ratio`` (see :data:`NON_NEGATIVE_SUFFIXES`) — must not be negative, nor any number in
+its list. Either problem is an error naming the parameter and the value.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import os
 import re
 import tomllib
@@ -555,6 +562,8 @@ class _Builder:
         for key, value in table.items():
             if not _PARAM_RE.fullmatch(key):
                 self.fail(f"{where}: parameter name {key!r} is not a plain name")
+            elif (problem := param_value_problem(key, value)) is not None:
+                self.fail(f"{where}: {problem}")
             elif value_type(value) is None:
                 self.fail(f"{where}: parameter '{key}' = {value!r} must be a number, text, date, "
                           "true/false or a list of one of these")
@@ -655,6 +664,9 @@ class _Builder:
                           f"{suggest(key, existing)}; parameters that exist: "
                           f"{', '.join(existing) or 'none'}"
                           f"{'' if target in by_id else ' (or <rule id>.<param> for one rule)'}")
+            if hits and (problem := param_value_problem(pname, value)) is not None:
+                self.fail(f"override {key!r}: {problem}")
+                continue
             for spec in hits:
                 if not _same_type(spec["params"][pname], value):
                     self.fail(f"override {key!r}: expected {value_type(spec['params'][pname])}, "
@@ -783,6 +795,44 @@ def _text(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.2f}".rstrip("0").rstrip(".")
     return str(v)
+
+
+#: Name endings of parameters that measure a size, a span or a share: never negative.
+NON_NEGATIVE_SUFFIXES = ("_m2", "_m", "_mu", "_days", "_years", "_pct", "_ratio")
+
+
+def param_value_problem(name: str, value: Any) -> str | None:
+    """Why a parameter value cannot be used, or None (numbers only; bools are not numbers).
+
+    >>> param_value_problem("sliver_m2", 5), param_value_problem("sliver_m2", -1)
+    (None, "parameter 'sliver_m2' = -1 must not be negative (its name ends in _m2)")
+    >>> param_value_problem("x", 10 ** 400)
+    "parameter 'x' = 1000…000 (401 digits) is not a finite number within float range (±1.8e308)"
+    """
+    values = value if isinstance(value, list | tuple) else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            continue
+        shown = _short_number(v)
+        try:
+            finite = math.isfinite(float(v))
+        except OverflowError:
+            finite = False
+        if not finite:
+            return (f"parameter '{name}' = {shown} is not a finite number within float range "
+                    "(±1.8e308)")
+        suffix = next((s for s in NON_NEGATIVE_SUFFIXES if name.endswith(s)), None)
+        if suffix is not None and v < 0:
+            return f"parameter '{name}' = {shown} must not be negative (its name ends in {suffix})"
+    return None
+
+
+def _short_number(v: int | float) -> str:
+    text = repr(v)
+    if isinstance(v, int) and len(text) > 24:
+        digits = len(text.lstrip("-"))
+        return f"{text[:4 + text.startswith('-')]}…{text[-3:]} ({digits} digits)"
+    return text
 
 
 def parse_set_option(option: str) -> tuple[str, Any]:
