@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyproj
 import pyogrio
+import pyproj
 import pytest
 import shapely
 from click.testing import CliRunner
