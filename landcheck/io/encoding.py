@@ -140,6 +140,12 @@ def dbf_path(path: Path) -> Path:
     return path.with_suffix(".dbf")
 
 
+def dbf_header(head: bytes) -> tuple[int, int, int]:
+    """(record count, header length, record length) of a dBASE header's first 12 bytes."""
+    return (int.from_bytes(head[4:8], "little"), int.from_bytes(head[8:10], "little"),
+            int.from_bytes(head[10:12], "little"))
+
+
 def read_dbf_sample(dbf: Path, max_bytes: int | None = None) -> DbfSample:
     """Parse a DBF header and take a bounded sample (default :data:`SAMPLE_BYTES`) of its
     text fields' raw bytes."""
@@ -149,9 +155,7 @@ def read_dbf_sample(dbf: Path, max_bytes: int | None = None) -> DbfSample:
         if len(head) < 32:
             raise LayerReadError(f"{dbf}: not a DBF file (only {len(head)} bytes); the "
                                  f"shapefile's attribute table is damaged")
-        n_records = int.from_bytes(head[4:8], "little")
-        header_len = int.from_bytes(head[8:10], "little")
-        record_len = int.from_bytes(head[10:12], "little")
+        n_records, header_len, record_len = dbf_header(head)
         fields = _parse_descriptors(f.read(max(header_len - 32, 0)))
         rows, block = _read_records(f, header_len, record_len, n_records, max_bytes)
     names = tuple(name for name, _, _, _ in fields)

@@ -28,7 +28,7 @@ from landcheck.errors import (
     format_ids,
 )
 from landcheck.errors import EncodingGuessWarning as _GuessWarning
-from landcheck.io.encoding import detect_shapefile_encoding
+from landcheck.io.encoding import dbf_header, dbf_path, detect_shapefile_encoding
 from landcheck.io.findings import FeatureLabels, Findings
 from landcheck.io.formats import (
     Source,
@@ -283,17 +283,15 @@ def _check_dbf_size(source: Source, where: str) -> None:
     """
     if source.kind != "shp":
         return
-    dbf = next((p for p in (source.path.with_suffix(".dbf"), source.path.with_suffix(".DBF"))
-                if p.is_file()), None)
-    if dbf is None:
+    dbf = dbf_path(source.path)
+    if not dbf.is_file():
         return
     with open(dbf, "rb") as f:
         head = f.read(12)
     if len(head) < 12:
         raise LayerReadError(f"{where}: {dbf.name} is {len(head)} bytes, too short for a dBASE "
                              f"header; restore or re-export the shapefile")
-    records = int.from_bytes(head[4:8], "little")
-    header, record = int.from_bytes(head[8:10], "little"), int.from_bytes(head[10:12], "little")
+    records, header, record = dbf_header(head)
     size = dbf.stat().st_size
     if size < header + records * record:
         whole = max(0, (size - header) // record) if record else 0
