@@ -338,23 +338,13 @@ def source_fields(patch_gdf, taken) -> pd.DataFrame:
         canonical = set(BUILTIN["patches"].fields) | {patch_gdf.geometry.name} | DERIVED
         names = [c for c in patch_gdf.columns if c not in canonical]
     names = [c for c in names if c in patch_gdf.columns]
+    from landcheck.io.write import dates_as_datetimes
+
     taken = set(taken)
-    return pd.DataFrame({(f"src_{c}" if c in taken else c): _typed(patch_gdf[c])
-                         for c in names}, index=range(len(patch_gdf)))
+    return dates_as_datetimes(pd.DataFrame(
+        {(f"src_{c}" if c in taken else c): patch_gdf[c].to_numpy() for c in names},
+        index=range(len(patch_gdf))))
 
-
-def _typed(col: pd.Series) -> np.ndarray:
-    """A source column's values; dates read as Python dates (Arrow's date32) as datetime64,
-    so that every write path stores them as dates."""
-    values = col.to_numpy()
-    if col.dtype == object:
-        present = values[pd.notna(values)]
-        if len(present) and all(isinstance(v, _dt.date) for v in present[:100].tolist()):
-            try:
-                return pd.to_datetime(col, errors="raise").to_numpy()
-            except (TypeError, ValueError):
-                return values
-    return values
 
 
 #: Columns the reading step adds to a patch frame (not the bureau's fields).

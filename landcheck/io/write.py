@@ -278,11 +278,14 @@ def _narrow_integers(frame):
 
 
 def dates_as_datetimes(frame):
-    """Date columns become datetimes: a FileGDB stores dates as DateTime (GDAL would warn)."""
+    """Date columns (Python dates, as Arrow reads date32) become datetimes: a FileGDB stores
+    dates as DateTime (GDAL would warn), and every write path then stores them alike.
+    ``frame`` may be a plain DataFrame."""
     out = frame
+    geom = frame.geometry.name if hasattr(frame, "geometry") else None
     for column in frame.columns:
         series = frame[column]
-        if series.dtype != object or column == frame.geometry.name:
+        if series.dtype != object or column == geom:
             continue
         first = series.dropna().head(1).tolist()
         if first and isinstance(first[0], datetime.date) and not isinstance(first[0],
