@@ -203,7 +203,8 @@ def _label(frame, table, scheme, area) -> pd.DataFrame:
         source = frame["source"].to_numpy(dtype=object)[legal]
         kind = frame["doc_kind"].to_numpy(dtype=object)[legal]
         doc = frame["doc_id"].to_numpy(dtype=object)[legal]
-        keys = list(zip(source.tolist(), kind.tolist(), strict=True))
+        keys = [(s, k if isinstance(k, str) else None)  # (a missing kind as None, not NaN)
+                for s, k in zip(source.tolist(), kind.tolist(), strict=True)]
         found = {k: cover_category(scheme, *k) for k in set(keys)}
         cls = np.array([found[k][0] for k in keys], dtype=object)
         sub = np.array([found[k][1] for k in keys], dtype=object)

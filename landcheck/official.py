@@ -144,10 +144,10 @@ def classify(facts: pd.DataFrame, fired: pd.DataFrame, rules, verdict: np.ndarra
     if from_cover.any() and cover_kind is not None and len(cover_kind):
         rows = np.flatnonzero(from_cover)
         known = cover_kind.reindex(rows)
-        for i, source, kind in zip(rows.tolist(), known["source"].tolist(),
-                                   known["kind"].tolist(), strict=True):
-            if isinstance(source, str):
-                sub[i] = cover_category(scheme, source, kind)[1]
+        keys = [(s, k if isinstance(k, str) else None)  # (a missing kind as None, not NaN)
+                for s, k in zip(known["source"].tolist(), known["kind"].tolist(), strict=True)]
+        found = {k: cover_category(scheme, *k)[1] for k in set(keys) if isinstance(k[0], str)}
+        sub[rows] = [found.get(k, "") for k in keys]
     open_ = sub == ""
     for s in reversed(scheme.subclasses):  # the first entry in pack order wins
         hit = open_ & (cls == s.cls) & s.condition.fires(facts, params={}, run=run).to_numpy(

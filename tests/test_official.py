@@ -114,6 +114,20 @@ def test_official_class_and_subclass_of_a_patch(tblx, extra, expect):
     assert (v["official_class"], v["official_subclass"], v["verdict"]) == expect
 
 
+def test_an_approval_without_a_kind_is_批文_for_the_patch_and_its_children():
+    patches = _patches(["P", "Q"], [rect(0, 0, 50, 40), rect(100, 0, 150, 40)], ["20", "20"])
+    layers = {"approvals": layer(["PZ1", "PZ2", "PZ3"],
+                                 [rect(-10, -10, 60, 50), rect(100, 0, 120, 40),
+                                  rect(120, 0, 130, 40)],
+                                 date=pd.to_datetime(["2022-01-01"] * 3),
+                                 kind=[None, None, "供地"])}
+    r = _screen(patches, layers)
+    v = r.verdicts.set_index("id")
+    assert (v.loc["P", "official_class"], v.loc["P", "official_subclass"]) == ("合法", "批文")
+    kids = r.fragments[(r.fragments["parent_id"] == "Q") & (r.fragments["part"] == "legal")]
+    assert kids["official_subclass"].tolist() == ["批文", "供地"]
+
+
 @pytest.mark.parametrize(("after", "period"), [("2023-01-01", "新增"), ("2022-12-31", "存量"),
                                                ("2023-06-30", "新增")])
 def test_build_period_from_the_after_date_and_new_since(after, period):
