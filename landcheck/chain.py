@@ -40,6 +40,7 @@ from landcheck.official import classify
 from landcheck.provenance import source_info
 from landcheck.report.tables import VERDICT_ZH
 from landcheck.roles import BUILTIN, RoleSet
+from landcheck.unchecked import absent_roles, null_absent, warn_absent
 from landcheck.verdicts import decide
 
 log = logging.getLogger("landcheck.screen")
@@ -172,7 +173,7 @@ def decide_working_crs(patch_gdf, ref, layerset, working_crs):
 def to_working_all(patch_gdf, ref, layerset, crs):
     out = {role: to_working(g, crs, role, helmert_of(layerset, role)) for role, g in ref.items()}
     patches = to_working(patch_gdf, crs, "patches", helmert_of(layerset, "patches"))
-    from landcheck.layers import check_extents
+    from landcheck.extents import check_extents
 
     info = source_info(patches)
     check_extents(patches.total_bounds, out, crs,
@@ -357,13 +358,34 @@ def _verdict_facts(roles) -> tuple[str, ...]:
     return VERDICT_FACTS + tuple(f for r in roles.custom for f in r.reported)
 
 
-def judge(patch_gdf, overlay, pack, run, townships, roles=None):
+#: What a missing layer that rules read does (:mod:`landcheck.unchecked`): ``warn`` — said
+#: up front, "（未核查）" in reasons; ``review`` — also its facts null and the patches a rule on
+#: it could make worse ``needs_review``.
+MISSING_LAYERS = ("warn", "review")
+
+
+def absent_layers(pack, layerset, roles, mode: str = "warn") -> dict:
+    """Rule id → the roles it reads that ``layerset`` lacks, said once as a warning per layer
+    (:mod:`landcheck.unchecked`), before anything is read; with ``mode="review"`` the dict
+    also carries ``"@review": ()`` for :func:`judge`."""
+    if mode not in MISSING_LAYERS:
+        raise ValueError(f"missing_layers must be one of {MISSING_LAYERS}, not {mode!r}")
+    configured = list(layerset) if isinstance(layerset, Mapping) else layerset.roles
+    absent = absent_roles(pack.rules, configured, roles)
+    warn_absent(absent, pack.name, roles, review=mode == "review")
+    return {**absent, "@review": ()} if mode == "review" and absent else absent
+
+
+def judge(patch_gdf, overlay, pack, run, townships, roles=None, absent=None):
     """From the facts: the rules fired, the verdict table (with the official categories and
     the covering documents' shares) and the child plots (for ``screen`` and for each chunk
-    of a streamed run)."""
-    facts = overlay.facts
+    of a streamed run). ``absent``: :func:`absent_layers`."""
+    absent = dict(absent or {})
+    review = absent.pop("@review", None) is not None
+    facts = null_absent(overlay.facts, absent, roles) if review else overlay.facts
     fired = pack.evaluate(facts, run=run)
-    decided = decide(facts, fired, pack.rules, run=run, roles=roles)
+    decided = decide(facts, fired, pack.rules, run=run, roles=roles, absent=absent,
+                     review=review)
     pieces, doc_ids, doc_shares = document_shares(
         overlay.cover_pieces, len(facts), facts["area_m2"].to_numpy(dtype=float),
         patch_gdf.crs, overlay.area_method)

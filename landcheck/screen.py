@@ -25,6 +25,7 @@ import pandas as pd
 from landcheck.chain import (  # noqa: F401  (VERDICT_FACTS, DEFAULT_TOLERANCE_M: public here too)
     DEFAULT_TOLERANCE_M,
     VERDICT_FACTS,
+    absent_layers,
     area_method_of,
     area_provenance,
     as_date,
@@ -43,6 +44,7 @@ from landcheck.chain import (  # noqa: F401  (VERDICT_FACTS, DEFAULT_TOLERANCE_M
 from landcheck.collector import cyclic_gc_paused
 from landcheck.facts import fact_schema
 from landcheck.roles import BUILTIN
+from landcheck.unchecked import null_absent
 
 __all__ = ["ScreenResult", "load_rules", "screen"]
 
@@ -104,6 +106,7 @@ def screen(
     shared_dir=None,
     partition: str = "tiles",
     progress: Callable[[str], None] | None = None,
+    missing_layers: str = "warn",
 ) -> ScreenResult:
     """Screen change patches against reference layers with a rule pack.
 
@@ -149,6 +152,11 @@ def screen(
         township (admin unit; large ones cut into tiles). See ``docs/dask.md``.
     progress : callable, optional
         Called with a short message per step and per chunk (the CLI prints them to stderr).
+    missing_layers : {"warn", "review"}
+        A layer the rules read that the layer set lacks (:mod:`landcheck.unchecked`) is said
+        up front and its facts read "（未核查）" in reasons; ``"review"`` also makes each
+        patch that a rule on it could have made worse ``needs_review``
+        (``engine.not_checked``) instead of the milder verdict.
 
     Examples
     --------
@@ -169,6 +177,7 @@ def screen(
     roles = roles_of(layerset)
     full = load_rules(rules, overrides=overrides, families=families, roles=roles)
     pack = full.for_subject("patches")
+    absent = absent_layers(pack, layerset, roles, missing_layers)
     patch_gdf, ref = read_inputs(patches, layerset, say)
     crs_decision = decide_working_crs(patch_gdf, ref, layerset, working_crs)
     patch_gdf, ref = to_working_all(patch_gdf, ref, layerset, crs_decision.crs)
@@ -185,14 +194,15 @@ def screen(
                             shared_dir=shared_dir, partition=partition, progress=say, roles=roles,
                             area_method=method)
         fired, verdicts, fragments = judge(patch_gdf, overlay, pack, run, ref.get("townships"),
-                                           roles)
+                                           roles, absent)
     prov = provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0,
                       area_provenance(method, method_from))
     say(f"done: {len(verdicts)} patches in {time.perf_counter() - t0:.1f} s")
     return ScreenResult(
         verdicts=verdicts,
         fragments=fragments,
-        facts=overlay.facts,
+        facts=(null_absent(overlay.facts, absent, roles) if "@review" in absent
+               else overlay.facts),
         fired=fired,
         provenance=prov,
         pack=pack,

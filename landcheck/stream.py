@@ -90,6 +90,7 @@ def screen_to_gpkg(
     xlsx=None,
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    missing_layers: str = "warn",
 ) -> StreamSummary:
     """Screen a patch file chunk by chunk into a GeoPackage (flat memory).
 
@@ -113,6 +114,7 @@ def screen_to_gpkg(
         Replace existing outputs.
     """
     from landcheck.chain import (
+        absent_layers,
         area_method_of,
         area_provenance,
         as_date,
@@ -126,6 +128,7 @@ def screen_to_gpkg(
         tolerance_of,
     )
     from landcheck.collector import cyclic_gc_paused
+    from landcheck.extents import box_in, check_extents
     from landcheck.report.styles import add_result_styles
     from landcheck.screen import load_rules
 
@@ -148,6 +151,7 @@ def screen_to_gpkg(
     roles = roles_of(layerset)
     full = load_rules(rules, overrides=overrides, families=families, roles=roles)
     pack = full.for_subject("patches")
+    absent = absent_layers(pack, layerset, roles, missing_layers)
     from landcheck.layers import LayerSpec
 
     if isinstance(patches, LayerSpec):
@@ -170,9 +174,12 @@ def screen_to_gpkg(
     patch_info = source_info(first)
     notes = list(patch_info.notes) if patch_info is not None else []
     crs_decision = _decide_crs(first, ref, layerset, working_crs, bounds)
-    del bounds
     ref = {role: to_working(g, crs_decision.crs, role, helmert_of(layerset, role))
            for role, g in ref.items()}
+    if first.crs is not None:  # the whole patch file's box, as landcheck.screen checks it
+        check_extents(box_in(_total(bounds, first), first.crs, crs_decision.crs), ref,
+                      crs_decision.crs, what=str(spec.path), stacklevel=3)
+    del bounds
     tol = tolerance_of(pack, tolerance_m)
     method, method_from = area_method_of(area_method, layerset, full)
     params = family_params(full)
@@ -202,7 +209,7 @@ def screen_to_gpkg(
                                           chunk_size=max(1, -(-len(gdf) // threads)),
                                           roles=roles, area_method=method)
                 _, verdicts, fragments = judge(gdf, overlay, pack, run, ref.get("townships"),
-                                               roles)
+                                               roles, absent)
             _append(tmp, "verdicts", verdicts)
             _append(tmp, "fragments", fragments)
             for v, n in verdicts["verdict"].value_counts().items():
@@ -363,11 +370,16 @@ def _decide_crs(first, ref, layerset, working_crs, bounds):
     from landcheck.crs import choose_working_crs
 
     declared = working_crs if working_crs is not None else layerset.crs
-    ok = np.isfinite(bounds).all(axis=1)
-    total = ((bounds[ok, 0].min(), bounds[ok, 1].min(), bounds[ok, 2].max(), bounds[ok, 3].max())
-             if ok.any() else tuple(first.total_bounds))
-    items = [(first.crs, total)] + [(g.crs, tuple(g.total_bounds)) for g in ref.values() if len(g)]
+    items = [(first.crs, _total(bounds, first))]
+    items += [(g.crs, tuple(g.total_bounds)) for g in ref.values() if len(g)]
     return choose_working_crs(items, declared=declared)
+
+
+def _total(bounds, first) -> tuple[float, float, float, float]:
+    """The box of the patches' boxes (``bounds``, one row per patch), else of ``first``."""
+    ok = np.isfinite(bounds).all(axis=1)
+    return ((bounds[ok, 0].min(), bounds[ok, 1].min(), bounds[ok, 2].max(), bounds[ok, 3].max())
+            if ok.any() else tuple(first.total_bounds))
 
 
 def _append(path: Path, name: str, frame) -> None:

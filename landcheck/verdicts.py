@@ -28,7 +28,7 @@ Policy
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,11 +38,19 @@ from landcheck.area import SAME_AREA_M2
 from landcheck.children import MU_COLUMNS
 from landcheck.official import OFFICIAL_DOCS
 from landcheck.roles import BUILTIN, RoleSet
+from landcheck.rules.pack import column_texts
+from landcheck.unchecked import (
+    NOT_CHECKED,
+    PLACEHOLDER_EN,
+    PLACEHOLDER_ZH,
+    fact_roles,
+    not_checked,
+)
 
 if TYPE_CHECKING:
     from landcheck.rules import Rule
 
-__all__ = ["NO_RULE", "VERDICTS", "VERDICT_DOCS", "decide", "verdict_docs", "worst"]
+__all__ = ["NO_RULE", "VERDICTS", "VERDICT_DOCS", "decide", "placeholders", "verdict_docs", "worst"]
 
 #: Verdicts from worst to mildest.
 VERDICTS = ("illegal", "needs_review", "legal", "other")
@@ -101,6 +109,8 @@ def decide(
     default: tuple[str, str, str, str] = NO_RULE,
     run: dict | None = None,
     roles: RoleSet | None = None,
+    absent: Mapping[str, tuple[str, ...]] | None = None,
+    review: bool = False,
 ) -> pd.DataFrame:
     """One row per patch: verdict, fired rule ids, reasons (zh/en) and split areas.
 
@@ -119,25 +129,40 @@ def decide(
     roles : RoleSet, optional
         The layer set's roles: one ``illegal_<share>_m2`` column per remainder share
         (:attr:`landcheck.roles.RoleSet.shares`; default the built-in roles).
+    absent : mapping, optional
+        Rule id → the roles it reads that the layer set lacks
+        (:func:`landcheck.unchecked.absent_roles`): the rule's reasons say "（未核查）" for
+        those facts (:mod:`landcheck.unchecked`).
+    review : bool
+        With ``absent``: a patch such a rule could have made worse is ``needs_review`` with
+        the reason ``engine.not_checked``.
     """
+    absent = {k: v for k, v in (absent or {}).items() if not k.startswith("@")}
+    roles = roles or BUILTIN
     rank = np.zeros(len(facts), dtype=int)
     for r in rules:
         hit = fired[r.id].to_numpy(dtype=bool)
         rank = np.where(hit, np.maximum(rank, _RANK[r.verdict]), rank)
+    unchecked = (np.zeros(len(facts), dtype=bool), [], [])
+    if absent and review:
+        unchecked = not_checked(facts, rules, absent, np.where(rank == 0, _RANK[default[1]], rank),
+                                _RANK, run=run, roles=roles)
+        rank = np.where(unchecked[0], np.maximum(rank, _RANK["needs_review"]), rank)
     none = rank == 0
     rank[none] = _RANK[default[1]]
     verdict = np.array(VERDICTS)[len(VERDICTS) - rank]
     out = pd.DataFrame(index=facts.index)
     out["verdict"] = verdict
     out["rules"], out["reasons_zh"], out["reasons_en"] = _reasons(
-        facts, fired, rules, none, default, run or {}
+        facts, fired, rules, none, default, run or {}, absent, unchecked, roles
     )
-    areas = _split(facts, fired, rules, verdict, (roles or BUILTIN).shares)
+    areas = _split(facts, fired, rules, verdict, roles.shares)
     return pd.concat([out, areas], axis=1)
 
 
-def _reasons(facts, fired, rules, none, default, run):
-    """Fired rule ids (a list per row, pack order) and their reasons joined per row.
+def _reasons(facts, fired, rules, none, default, run, absent, unchecked, roles):
+    """Fired rule ids (a list per row, pack order) and their reasons joined per row, then
+    the "not checked" reason of the rows in ``unchecked`` (mask, zh, en).
 
     Each rule renders the texts of the rows it fired on at once; the texts are then ordered
     by row and rule in one sort. A row with one reason (most) takes it as it is; only rows
@@ -150,17 +175,27 @@ def _reasons(facts, fired, rules, none, default, run):
         if not len(hit):
             continue
         # only the facts this rule's reasons name, only for the rows it fired on
-        names = [c for c in _placeholders(r) if c in facts.columns]
+        names = [c for c in placeholders(r) if c in facts.columns]
         sub = facts[names].iloc[hit] if names else pd.DataFrame(index=range(len(hit)))
         rows.append(hit)
         order.append(np.full(len(hit), k))
         ids.append(np.full(len(hit), r.id, dtype=object))
-        texts: dict = {}  # each value formatted once for both languages
-        zh.append(np.asarray(r.reasons(sub, run=run, lang="zh", texts=texts), dtype=object))
-        en.append(np.asarray(r.reasons(sub, run=run, lang="en", texts=texts), dtype=object))
+        if r.id in absent:  # null facts of a missing layer read "not checked", not "?"
+            texts_zh, texts_en = _unchecked_texts(sub, absent[r.id], roles)
+        else:
+            texts_zh = texts_en = {}  # each value formatted once for both languages
+        zh.append(np.asarray(r.reasons(sub, run=run, lang="zh", texts=texts_zh), dtype=object))
+        en.append(np.asarray(r.reasons(sub, run=run, lang="en", texts=texts_en), dtype=object))
+    late = np.flatnonzero(unchecked[0])
+    if len(late):
+        rows.append(late)
+        order.append(np.full(len(late), len(rules)))
+        ids.append(np.full(len(late), NOT_CHECKED, dtype=object))
+        zh.append(np.asarray([unchecked[1][i] for i in late.tolist()], dtype=object))
+        en.append(np.asarray([unchecked[2][i] for i in late.tolist()], dtype=object))
     quiet = np.flatnonzero(none)
     rows.append(quiet)
-    order.append(np.full(len(quiet), len(rules)))
+    order.append(np.full(len(quiet), len(rules) + 1))
     for out, value in ((ids, default[0]), (zh, default[2]), (en, default[3])):
         out.append(np.full(len(quiet), value, dtype=object))
     row, k = np.concatenate(rows), np.concatenate(order)
@@ -186,6 +221,21 @@ def _reasons(facts, fired, rules, none, default, run):
     for i in np.flatnonzero(counts == 0):  # a row no rule and no default reached
         out_ids[i] = []
     return out_ids.tolist(), out_zh.tolist(), out_en.tolist()
+
+
+def _unchecked_texts(sub: pd.DataFrame, missing, roles) -> tuple[dict, dict]:
+    """Texts of ``sub``'s columns measured from a ``missing`` role: the value, or
+    "（未核查）" / "(not checked)" where it is null."""
+    zh, en = {}, {}
+    for col in sub.columns:
+        if not set(fact_roles(col, roles)) & set(missing):
+            continue
+        text = column_texts(sub[col])
+        null = sub[col].isna().to_numpy() if sub[col].dtype != object else np.array(
+            [v is None or (np.isscalar(v) and pd.isna(v)) for v in sub[col].tolist()], dtype=bool)
+        zh[col], en[col] = text.copy(), text.copy()
+        zh[col][null], en[col][null] = PLACEHOLDER_ZH, PLACEHOLDER_EN
+    return zh, en
 
 
 def _split(facts, fired, rules, verdict, shares) -> pd.DataFrame:
@@ -249,7 +299,7 @@ def _split(facts, fired, rules, verdict, shares) -> pd.DataFrame:
     return out
 
 
-def _placeholders(rule) -> list[str]:
+def placeholders(rule) -> list[str]:
     """Names used in a rule's reason templates (``{name}``)."""
     found = re.findall(r"\{([^{}]+)\}", rule.reason_zh + rule.reason_en)
     return list(dict.fromkeys(n for n in found if not n.startswith(("param.", "run."))))

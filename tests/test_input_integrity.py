@@ -20,8 +20,9 @@ from landcheck.errors import (
     InputError,
     LayerReadError,
 )
+from landcheck.extents import check_extents
 from landcheck.io.read import check_row_count, read_field
-from landcheck.layers import LayerSet, LayerSpec, check_extents
+from landcheck.layers import LayerSet, LayerSpec
 from landcheck.screen import load_rules, screen
 from landcheck.testing import layer, rect
 

@@ -657,8 +657,8 @@ def test_reasons_in_both_languages_format_each_value_once(monkeypatch):
 
     frame = pd.DataFrame({"a": [12.345, 3.0], "ids": [["A", "B"], []]})
     calls = []
-    real = pack_module._texts
-    monkeypatch.setattr(pack_module, "_texts", lambda v: calls.append(v.name) or real(v))
+    real = pack_module.column_texts
+    monkeypatch.setattr(pack_module, "column_texts", lambda v: calls.append(v.name) or real(v))
     texts: dict = {}
     zh = pack_module.render_reasons("{a}平方米 {ids}", frame, texts=texts)
     en = pack_module.render_reasons("{a} m² {ids} {a}", frame, texts=texts)

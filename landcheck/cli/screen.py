@@ -54,10 +54,15 @@ from landcheck.cli.options import (
 @overwrite_opt
 @click.option("--fail-on-illegal", is_flag=True,
               help="Exit with status 3 when illegal patches are found (for scripts).")
+@click.option("--missing-layers", type=click.Choice(["warn", "review"]), default="warn",
+              show_default=True,
+              help="A layer the rules read that the config lacks: warn (said up front, "
+                   "'未核查' in reasons) or review (also: patches a rule on it could make "
+                   "worse are needs_review, engine.not_checked).")
 @click.pass_context
 def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
                area_method, threads, chunk_size, engine, scheduler, shared_dir, partition,
-               stream, output, xlsx, overwrite, fail_on_illegal):
+               stream, output, xlsx, overwrite, fail_on_illegal, missing_layers):
     """Screen change patches: one verdict per patch with reasons and split areas.
 
     PATCHES is the patch file of the round; without it, the [patches] file of the
@@ -72,7 +77,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
     """
     if stream:
         _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-                area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal)
+                area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal,
+                missing_layers)
         return
     from landcheck.layers import LayerSet
     from landcheck.screen import screen
@@ -93,7 +99,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
                         working_crs=working_crs, area_method=area_method,
                         reference_date=as_of, threads=threads,
                         chunk_size=chunk_size, engine=engine, scheduler=scheduler,
-                        shared_dir=shared_dir, partition=partition, progress=say)
+                        shared_dir=shared_dir, partition=partition, progress=say,
+                        missing_layers=missing_layers)
         result.to_gpkg(output, overwrite=overwrite)
         say(f"wrote {output}")
         if xlsx:
@@ -105,7 +112,8 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
 
 
 def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, patch_layer,
-            area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal):
+            area_method, threads, chunk_size, engine, output, xlsx, overwrite, fail_on_illegal,
+            missing_layers):
     from landcheck.layers import LayerSet
     from landcheck.stream import screen_to_gpkg
 
@@ -124,7 +132,8 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
                                  families=list(families) or None, working_crs=working_crs,
                                  area_method=area_method, reference_date=as_of,
                                  threads=threads, chunk_size=chunk_size,
-                                 xlsx=xlsx, overwrite=overwrite, progress=say)
+                                 xlsx=xlsx, overwrite=overwrite, progress=say,
+                                 missing_layers=missing_layers)
     parts = ", ".join(f"{k} {summary.counts.get(k, 0)}"
                       for k in ("illegal", "needs_review", "legal", "other"))
     click.echo(f"{summary.patches} features: {parts} ({summary.chunks} chunks, "

@@ -753,7 +753,7 @@ def render_reasons(template: str, columns: pd.DataFrame,
             out = out + m.group()[0]
         elif name in columns.columns:
             if texts is None or name not in texts:
-                text = _texts(columns[name])
+                text = column_texts(columns[name])
                 if texts is not None:
                     texts[name] = text
             else:
@@ -764,7 +764,7 @@ def render_reasons(template: str, columns: pd.DataFrame,
     return (out + template[pos:]).tolist()
 
 
-def _texts(values: pd.Series) -> np.ndarray:
+def column_texts(values: pd.Series) -> np.ndarray:
     """:func:`_text` of every value (numbers in one pass, dates and text vectorised)."""
     if values.dtype.kind == "f":  # as _text; a comprehension is 2.6× numpy.char's speed
         v = values.to_numpy(dtype=float, na_value=np.nan)
