@@ -139,9 +139,12 @@ def test_custom_zone_role_end_to_end(county):
     out = result.to_xlsx(county / "ledger.xlsx")
     header = "违法占洪涝风险区/亩 (illegal in the flood zone, mu)"
     assert (header in dict(ledger_columns(roles)).values())
-    sheets = pd.read_excel(out, sheet_name=None)
-    patch_sheet = next(df for name, df in sheets.items() if name != "汇总 Summary")
-    assert patch_sheet[header].iloc[0] == pytest.approx(round(area / 4 * 3 / 2000, 2))
+    sheets = pd.read_excel(out, sheet_name=None, header=None)
+    patch_sheet = next(df for name, df in sheets.items() if name[:1].isdigit() or
+                       name.startswith("(")).iloc[3:].reset_index(drop=True)
+    patch_sheet.columns = patch_sheet.iloc[0]
+    expected = round(area / 4 * 3 / 2000, 2)
+    assert patch_sheet["违法占洪涝风险区/亩"].iloc[1] == pytest.approx(expected)
     summary = sheets["汇总 Summary"].astype(str).to_numpy().ravel().tolist()
     assert "违法占洪涝风险区/亩 (illegal_flood_zone, mu)" in summary
 

@@ -192,10 +192,12 @@ def test_cli_screen_writes_gpkg_and_ledger(county_run):
     wb = openpyxl.load_workbook(out / "ledger.xlsx")
     assert wb.sheetnames[0] == "汇总 Summary"
     assert any("城关镇" in s for s in wb.sheetnames)
-    sheet = wb[wb.sheetnames[1]]
-    header = [c.value for c in sheet[1]]
-    assert "监测编号 (id)" in header and "判定结果 (verdict)" in header
-    total_rows = sum(wb[s].max_row - 1 for s in wb.sheetnames[1:])
+    towns = [s for s in wb.sheetnames if s[:1].isdigit()]
+    sheet = wb[towns[0]]
+    header = [c.value for c in sheet[4]]  # title, pack line, codes, Chinese headers
+    assert "监测编号" in header and "判定结果" in header
+    assert sheet["A3"].value == "id"
+    total_rows = sum(wb[s].max_row - 5 for s in towns)  # less the totals row
     assert total_rows == 309
 
 
@@ -203,12 +205,12 @@ def test_ledger_mu_is_area_over_two_thousand_thirds(county_run):
     out, _, _ = county_run
     v = gpd.read_file(out / "v.gpkg", layer="verdicts")
     wb = openpyxl.load_workbook(out / "ledger.xlsx")
-    sheet = wb[wb.sheetnames[1]]
-    header = [c.value for c in sheet[1]]
-    row = [c.value for c in sheet[2]]
-    pid = row[header.index("监测编号 (id)")]
+    sheet = wb[next(s for s in wb.sheetnames if s[:1].isdigit())]
+    header = [c.value for c in sheet[4]]
+    row = [c.value for c in sheet[5]]
+    pid = row[header.index("监测编号")]
     area = float(v.loc[v["id"] == pid, "area_m2"].iloc[0])
-    assert row[header.index("图斑面积/亩 (area, mu)")] == round(area / MU_M2, 2)
+    assert row[header.index("图斑面积/亩")] == round(area / MU_M2, 2)
 
 
 def test_cli_refuses_to_overwrite(county_run):

@@ -93,17 +93,24 @@ def township_summary(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
 
 
 def township_sums(verdicts: pd.DataFrame, roles=None) -> pd.DataFrame:
-    """Additive part of :func:`township_summary` (indexed by township; concatenate chunks and
-    pass them to :func:`finish_township_summary`)."""
+    """Additive part of :func:`township_summary`, indexed by township code, or by (code, name)
+    where the verdicts have ``township_name`` (concatenate chunks and pass them to
+    :func:`finish_township_summary`)."""
     key = verdicts["township"].fillna("(未填)") if "township" in verdicts else "(未填)"
     df = verdicts.assign(_t=key)
-    counts = df.pivot_table(index="_t", columns="verdict", values="area_m2", aggfunc="size",
+    index = ["_t"]
+    if "township_name" in verdicts:
+        df["_n"] = verdicts["township_name"].astype("string").fillna("").astype(str)
+        index.append("_n")
+    counts = df.pivot_table(index=index, columns="verdict", values="area_m2", aggfunc="size",
                             fill_value=0).reindex(columns=_ORDER, fill_value=0)
     counts.columns = [f"{c}_patches" for c in counts.columns]
-    areas = df.groupby("_t")[_areas(roles, legal=False)].sum()
+    areas = df.groupby(index)[_areas(roles, legal=False)].sum()
     return pd.concat([counts, areas], axis=1)
 
 
 def finish_township_summary(sums: pd.DataFrame) -> pd.DataFrame:
-    g = sums.groupby(level=0).sum()
-    return _with_mu(g.reset_index().rename(columns={"_t": "township", "index": "township"}))
+    g = sums.groupby(level=list(range(sums.index.nlevels))).sum()
+    g = g.reset_index().rename(columns={"_t": "township", "_n": "township_name",
+                                        "index": "township"})
+    return _with_mu(g)
