@@ -32,6 +32,7 @@ __all__ = [
     "LandcheckError",
     "LandcheckWarning",
     "LayerReadError",
+    "MissingLayerWarning",
     "OutputExistsError",
     "RuleError",
     "TransformationError",
@@ -123,6 +124,11 @@ class DataWarning(LandcheckWarning):
 class VocabularyWarning(DataWarning):
     """Categorical values (a facility kind, a temporary use, an issuing level …) that no
     vocabulary or ``values`` table recognises."""
+
+
+class MissingLayerWarning(LandcheckWarning):
+    """The layer set lacks a layer that rules of the pack read; the warning names the
+    layer, the rules and the ``[layers.*]`` table to add."""
 
 
 class GeometryWarning(LandcheckWarning):

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from landcheck.errors import DataWarning
+from landcheck.errors import MissingLayerWarning
 from landcheck.roles import BUILTIN, RoleSet
 
 __all__ = ["NOT_CHECKED", "PLACEHOLDER_EN", "PLACEHOLDER_ZH", "absent_roles", "fact_roles",
@@ -134,7 +134,7 @@ def _label(role: str, roles: RoleSet) -> str:
 
 def warn_absent(absent: Mapping[str, tuple[str, ...]], pack_name: str,
                 roles: RoleSet | None = None, *, review: bool = False) -> None:
-    """One :class:`DataWarning` per missing layer that rules read, before any work."""
+    """One :class:`MissingLayerWarning` per missing layer that rules read, before any work."""
     roles = roles or BUILTIN
     by_role: dict[str, list[str]] = {}
     for rule_id, missing in absent.items():
@@ -157,7 +157,7 @@ def warn_absent(absent: Mapping[str, tuple[str, ...]], pack_name: str,
             f"rule pack {pack_name}: the layer set has no {_label(role, roles)} layer, which "
             f"{len(ids)} rule(s) read ({shown}); {effect}. Add [layers.{role}] to the layer "
             "config to check them.",
-            DataWarning, stacklevel=3)
+            MissingLayerWarning, stacklevel=3)
 
 
 def null_absent(facts: pd.DataFrame, absent: Mapping[str, tuple[str, ...]],

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landcheck.errors import DataWarning
+from landcheck.errors import DataWarning, MissingLayerWarning
 from landcheck.screen import load_rules, screen
 from landcheck.testing import SAMPLES, layer, rect
 from landcheck.unchecked import absent_roles, fact_roles, not_checked, null_absent
@@ -50,7 +50,7 @@ def run(with_pf: bool, mode: str = "review"):
         result = screen(patches(), reference(with_pf), reference_date=AS_OF, families=FAMILIES,
                         missing_layers=mode)
     return result.verdicts.set_index("id"), [str(w.message) for w in caught
-                                             if issubclass(w.category, DataWarning)]
+                                             if issubclass(w.category, (DataWarning, MissingLayerWarning))]
 
 
 def test_with_the_layer_the_park_on_permanent_farmland_is_illegal():
