@@ -244,13 +244,42 @@ class ScreenResult:
         return head + self.summary().to_html(index=False)
 
     def to_gpkg(self, path, *, overwrite: bool = False) -> Path:
-        """Write layers ``verdicts``, ``fragments`` and ``metadata`` into one GeoPackage."""
+        """Write layers ``verdicts``, ``fragments`` and ``metadata`` into one GeoPackage.
+
+        A path that is one of the run's input files (or inside an input FileGDB) is refused
+        (:class:`~landcheck.errors.InputError`) before anything is written."""
         from landcheck.report import WRITERS
 
+        self._refuse_inputs({"path": path})
         return WRITERS["gpkg"].write(self, path, overwrite=overwrite)
 
     def to_xlsx(self, path, *, overwrite: bool = False) -> Path:
-        """Write the Excel ledger (summary sheet + one sheet per township)."""
+        """Write the Excel ledger (summary sheet + one sheet per township); an input file
+        as ``path`` is refused like in :meth:`to_gpkg`."""
         from landcheck.report import WRITERS
 
+        self._refuse_inputs({"path": path})
         return WRITERS["xlsx"].write(self, path, overwrite=overwrite)
+
+    def write(self, gpkg, xlsx=None, *, overwrite: bool = False) -> tuple[Path, Path | None]:
+        """Write the GeoPackage and, with ``xlsx``, the ledger as one output set.
+
+        Both are staged, then published together (:func:`landcheck.io.write.output_set`):
+        a failure in either leaves both targets as they were, and both carry the run id of
+        ``provenance["run_id"]``. Returns the two paths (``None`` without ``xlsx``)."""
+        from landcheck.io.write import output_set, refuse_inputs_as_outputs
+
+        refuse_inputs_as_outputs({"gpkg": gpkg, "xlsx": xlsx}, {})
+        self._refuse_inputs({"gpkg": gpkg, "xlsx": xlsx})
+        with output_set():
+            out = self.to_gpkg(gpkg, overwrite=overwrite)
+            book = self.to_xlsx(xlsx, overwrite=overwrite) if xlsx is not None else None
+        return out, book
+
+    def _refuse_inputs(self, outputs) -> None:
+        from landcheck.io.write import refuse_inputs_as_outputs
+
+        inputs = {f"the file of input {role!r}": info.get("path")
+                  for role, info in (self.provenance.get("inputs") or {}).items()
+                  if isinstance(info, dict)}
+        refuse_inputs_as_outputs(outputs, inputs)

@@ -193,7 +193,9 @@ def screen_to_gpkg(
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
         f"({threads} threads, {crs_decision.label()})")
     t_chunks = time.perf_counter()
-    with _staged(target, overwrite) as tmp:
+    from landcheck.io.write import output_set
+
+    with output_set(), _staged(target, overwrite) as tmp:  # GeoPackage and ledger together
         for i, rows in enumerate(chunks):
             tc = time.perf_counter()
             if i == 0:
@@ -232,9 +234,10 @@ def screen_to_gpkg(
                             "patches": len(keys)}
         _append(tmp, "metadata", _metadata(prov))
         add_result_styles(tmp)  # QGIS styles (layer_styles) inside the file before it moves
-        if sums is not None:  # before the GeoPackage is moved in: a failure leaves neither
+        if sums is not None:
             sums.write(xlsx_target, prov, overwrite)
-            say(f"wrote {xlsx_target}")
+    if sums is not None:
+        say(f"wrote {xlsx_target}")
     seconds = time.perf_counter() - t0
     say(f"done: {len(keys)} patches in {seconds:.1f} s → {target}")
     return StreamSummary(path=target, patches=len(keys), chunks=len(chunks), counts=counts,
@@ -248,9 +251,16 @@ def screen_to_gpkg(
 def _staged(target: Path, overwrite: bool = True):
     """A path for the GeoPackage in a hidden folder beside ``target``; renamed into place
     when the block ends normally, removed with its folder on any error or interrupt."""
-    from landcheck.io.write import disk_full, disk_full_error, make_staging_dir, publish
+    from landcheck.io.write import (
+        defer_publish,
+        disk_full,
+        disk_full_error,
+        make_staging_dir,
+        publish,
+    )
 
     tmpdir = make_staging_dir(target)  # stale staging of a killed run is removed first
+    deferred = False
     try:
         staged = tmpdir / target.name
         try:
@@ -261,9 +271,12 @@ def _staged(target: Path, overwrite: bool = True):
             raise
         if not staged.exists():
             raise WriteError(f"{target}: nothing was written")
-        publish(staged, target, overwrite=overwrite)  # fails if target appeared, unless overwrite
+        deferred = defer_publish(staged, target, "GPKG", tmpdir, overwrite)
+        if not deferred:  # fails if target appeared, unless overwrite
+            publish(staged, target, overwrite=overwrite)
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        if not deferred:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _eta(t_start: float, done: int, total: int) -> str:

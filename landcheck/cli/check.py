@@ -17,7 +17,7 @@ from landcheck.cli.options import (
     set_opt,
     xlsx_opt,
 )
-from landcheck.cli.screen import summary_line
+from landcheck.cli.screen import refuse_run_inputs, refuse_same_outputs, summary_line
 
 
 @click.command("check")
@@ -47,14 +47,16 @@ def check_cmd(ctx, subject, layers, rules, sets, as_of, output, xlsx, overwrite,
     if subject not in SUBJECTS:
         raise click.BadParameter(f"unknown subject {subject!r}; use one of: "
                                  f"{', '.join(sorted(SUBJECTS))}", param_hint="SUBJECT")
+    refuse_same_outputs(output, xlsx)
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
+        from landcheck.layers import LayerSet
+
+        refuse_run_inputs(output, xlsx, None, LayerSet.from_config(layers))
         result = check(subject, layers, rules, overrides=parse_sets(sets), reference_date=as_of,
                        progress=say)
-        result.to_gpkg(output, overwrite=overwrite)
-        if xlsx:
-            result.to_xlsx(xlsx, overwrite=overwrite)
+        result.write(output, xlsx, overwrite=overwrite)  # published together
     click.echo(summary_line(result))
     if fail_on_illegal and (result.verdicts["verdict"] == "illegal").any():
         ctx.exit(EXIT_ILLEGAL)

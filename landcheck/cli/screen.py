@@ -85,7 +85,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
 
     if engine != "dask" and (scheduler or shared_dir or partition != "tiles"):
         raise click.UsageError("--scheduler, --shared-dir and --partition need --engine dask")
-    _refuse_same_outputs(output, xlsx)
+    refuse_same_outputs(output, xlsx)
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
@@ -93,7 +93,7 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
         if patch_layer and patches is None:
             raise click.UsageError("--patch-layer needs PATCHES")
         source = layerset.patch_spec(patches, layer=patch_layer) if patches else None
-        _refuse_inputs(output, xlsx, source, layerset)
+        refuse_run_inputs(output, xlsx, source, layerset)
         result = screen(source, layerset, rules,
                         overrides=parse_sets(sets), families=list(families) or None,
                         working_crs=working_crs, area_method=area_method,
@@ -101,10 +101,9 @@ def screen_cmd(ctx, patches, layers, rules, sets, families, as_of, working_crs, 
                         chunk_size=chunk_size, engine=engine, scheduler=scheduler,
                         shared_dir=shared_dir, partition=partition, progress=say,
                         missing_layers=missing_layers)
-        result.to_gpkg(output, overwrite=overwrite)
+        result.write(output, xlsx, overwrite=overwrite)  # published together
         say(f"wrote {output}")
         if xlsx:
-            result.to_xlsx(xlsx, overwrite=overwrite)
             say(f"wrote {xlsx}")
     click.echo(summary_line(result))
     if fail_on_illegal and (result.verdicts["verdict"] == "illegal").any():
@@ -121,13 +120,13 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
         raise click.UsageError("--stream runs on the local engine; drop --engine dask")
     if patch_layer and patches is None:
         raise click.UsageError("--patch-layer needs PATCHES")
-    _refuse_same_outputs(output, xlsx)
+    refuse_same_outputs(output, xlsx)
     refuse_existing([output, xlsx], overwrite)
     say = progress(ctx)
     with cli_errors(ctx):
         layerset = LayerSet.from_config(layers)
         spec = layerset.patch_spec(patches, layer=patch_layer) if patches else None
-        _refuse_inputs(output, xlsx, spec, layerset)
+        refuse_run_inputs(output, xlsx, spec, layerset)
         summary = screen_to_gpkg(spec, layerset, output, rules, overrides=parse_sets(sets),
                                  families=list(families) or None, working_crs=working_crs,
                                  area_method=area_method, reference_date=as_of,
@@ -142,7 +141,7 @@ def _stream(ctx, patches, layers, rules, sets, families, as_of, working_crs, pat
         ctx.exit(EXIT_ILLEGAL)
 
 
-def _refuse_same_outputs(output, xlsx) -> None:
+def refuse_same_outputs(output, xlsx) -> None:
     """-o and --xlsx naming one file is a usage error (exit 2), found before any work."""
     from landcheck.errors import InputError
     from landcheck.io.write import refuse_inputs_as_outputs
@@ -153,7 +152,7 @@ def _refuse_same_outputs(output, xlsx) -> None:
         raise click.UsageError(str(exc)) from None
 
 
-def _refuse_inputs(output, xlsx, spec, layerset) -> None:
+def refuse_run_inputs(output, xlsx, spec, layerset) -> None:
     """An output that is the patch file or a reference layer's file (or inside an input
     FileGDB) is refused before any layer is read (InputError, exit 1)."""
     from landcheck.io.write import refuse_inputs_as_outputs, run_inputs

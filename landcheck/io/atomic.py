@@ -20,9 +20,16 @@ def atomic_file(path, *, overwrite: bool = False):
     temporary file is written (the publish fails rather than replaces it). The file is
     flushed to disk before it moves; on any error the temporary file is removed and the
     target is untouched; a full disk is a :class:`WriteError` saying so. Temporary files
-    of an interrupted earlier run to the same target are removed first.
+    of an interrupted earlier run to the same target are removed first. Inside
+    :func:`landcheck.io.write.output_set` the file is published with the set's others.
     """
-    from landcheck.io.write import disk_full, disk_full_error, make_staging_dir, publish
+    from landcheck.io.write import (
+        defer_publish,
+        disk_full,
+        disk_full_error,
+        make_staging_dir,
+        publish,
+    )
 
     target = Path(os.fspath(path)).expanduser().absolute()
     if target.exists() and not overwrite:
@@ -32,12 +39,15 @@ def atomic_file(path, *, overwrite: bool = False):
         raise WriteError(f"{target}: folder {target.parent} does not exist")
     tmpdir = make_staging_dir(target)
     tmp_path = tmpdir / target.name
+    deferred = False
     try:
         yield tmp_path
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
-        publish(tmp_path, target, overwrite=overwrite)
+        deferred = defer_publish(tmp_path, target, "file", tmpdir, overwrite)
+        if not deferred:
+            publish(tmp_path, target, overwrite=overwrite)
     except BaseException as exc:
         if isinstance(exc, OutputExistsError | WriteError) or not isinstance(exc, Exception):
             raise
@@ -46,4 +56,5 @@ def atomic_file(path, *, overwrite: bool = False):
         raise WriteError(f"{target}: could not be written ({type(exc).__name__}: {exc}); "
                          "nothing was changed") from exc
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        if not deferred:  # inside an output set, the set publishes and removes it
+            shutil.rmtree(tmpdir, ignore_errors=True)

@@ -24,16 +24,23 @@ Publishing: the staged file is flushed (``fsync``) before it moves, and its fold
 Without ``overwrite`` a single file is published with ``os.link`` (fails if the target
 exists) and a FileGDB with ``os.mkdir`` of the target then ``os.rename`` into it, so a
 target that appeared during the write is kept and :class:`OutputExistsError` raised; with
-``overwrite``, ``os.replace``. Shapefile parts are checked just before they move (not
-exclusive). Staging folders are named ``.<target name>.<pid>.<random>.tmp``; those whose
-process is gone are removed (INFO log) by the next write to the same target. A full disk
-(``ENOSPC``, SQLite's "database or disk is full") is a :class:`WriteError` saying so.
+``overwrite``, ``os.replace``. Without ``overwrite`` the parts of a shapefile are linked
+into place one by one, the ``.shp`` first; a part that appeared meanwhile is kept and the
+parts already linked are removed again. Staging folders are named
+``.<target name>.<pid>.<random>.tmp``; those whose process is gone are removed (INFO log)
+by the next write to the same target. A full disk (``ENOSPC``, SQLite's "database or disk
+is full") is a :class:`WriteError` saying so.
+
+Output sets: inside :func:`output_set` every write is staged and the whole set published
+when the block ends (e.g. a run's GeoPackage and its ledger), or none of it.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
+import dataclasses
 import datetime
 import errno
 import importlib.util
@@ -57,7 +64,8 @@ from landcheck.errors import (
     WriteError,
 )
 
-__all__ = ["WRITE_DRIVERS", "refuse_inputs_as_outputs", "write_layer", "write_layers"]
+__all__ = ["WRITE_DRIVERS", "output_set", "refuse_inputs_as_outputs", "write_layer",
+           "write_layers"]
 
 _log = logging.getLogger(__name__)
 USE_ARROW = importlib.util.find_spec("pyarrow") is not None
@@ -370,7 +378,9 @@ def _staged(target: Path, driver: str, overwrite: bool = True):
         staged = tmpdir / "new" / target.name
         staged.parent.mkdir()
         yield staged
-        _swap_in(staged, target, driver, tmpdir / "old", overwrite)
+        keep_tmpdir = defer_publish(staged, target, driver, tmpdir, overwrite)
+        if not keep_tmpdir:
+            _swap_in(staged, target, driver, tmpdir / "old", overwrite)
     except LandcheckError:
         raise
     except _RestoreFailed as exc:
@@ -392,9 +402,10 @@ def _staged(target: Path, driver: str, overwrite: bool = True):
 def _swap_in(staged: Path, target: Path, driver: str, aside: Path, overwrite: bool) -> None:
     if driver == "ESRI Shapefile":
         fsync_path(staged.parent)
-        if not overwrite and _shapefile_parts(target):
-            raise _exists(target)
-        _swap_shapefile(staged, target, aside)
+        if not overwrite:
+            _claim_shapefile(staged, target)
+        else:
+            _swap_shapefile(staged, target, aside)
     elif driver == "OpenFileGDB" and overwrite:
         fsync_path(staged)
         _swap_directory(staged, target, aside)
@@ -429,6 +440,25 @@ def _swap_shapefile(staged: Path, target: Path, aside: Path) -> None:
             moved_new.append(target.parent / part.name)
     except Exception as exc:
         _restore_shapefile(moved_new, moved_old, aside, exc)
+        raise
+
+
+def _claim_shapefile(staged: Path, target: Path) -> None:
+    """Publish the staged parts without replacing anything: the ``.shp`` first, each part
+    with :func:`publish` (``os.link``), so a shapefile that appeared meanwhile is kept and
+    the parts published so far are removed again."""
+    if _shapefile_parts(target):
+        raise _exists(target)
+    parts = sorted(staged.parent.iterdir(), key=lambda q: (q.suffix.lower() != ".shp", q.name))
+    done: list[Path] = []
+    try:
+        for part in parts:
+            dest = target.parent / part.name
+            publish(part, dest, overwrite=False)
+            done.append(dest)
+    except BaseException:
+        for dest in done:
+            dest.unlink(missing_ok=True)
         raise
 
 
@@ -658,3 +688,139 @@ def disk_full_error(target: Path, exc: BaseException) -> WriteError:
         room = "free space unknown"
     return WriteError(f"{target}: the disk is full ({room} in {target.parent}); free some "
                       f"space or write to another disk. The target was left as it was")
+
+
+# --- output sets: several outputs of one run published together -----------------------------
+
+_PENDING: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "landcheck_output_set", default=None)
+
+
+@dataclasses.dataclass
+class _Pending:
+    staged: Path
+    target: Path
+    driver: str
+    tmpdir: Path
+    overwrite: bool
+
+
+def defer_publish(staged: Path, target: Path, driver: str, tmpdir: Path,
+                  overwrite: bool) -> bool:
+    """Inside :func:`output_set`, register a staged output for publication when the set
+    ends and return ``True`` (the caller keeps ``tmpdir``); elsewhere return ``False``."""
+    pending = _PENDING.get()
+    if pending is None:
+        return False
+    if any(_same_file(p.target, target) for p in pending):
+        raise InputError(f"{target} is written twice in one output set; give each output "
+                         "its own path")
+    pending.append(_Pending(staged, target, driver, tmpdir, overwrite))
+    return True
+
+
+@contextlib.contextmanager
+def output_set():
+    """Publish the outputs written inside the block together, when it ends without error.
+
+    Every atomic write inside (:func:`write_layer`, :func:`write_layers`,
+    :func:`~landcheck.io.atomic.atomic_file`, the streamed GeoPackage) is staged as usual
+    but not moved into place; when the block ends, all of them are published one after the
+    other, and when one fails the ones already published are taken back and the previous
+    versions restored, so the targets hold either all new outputs or all previous ones. An
+    error or interrupt inside the block publishes nothing and removes the staging.
+
+    Each rename is atomic, the set of renames is not: a process killed between two of
+    them leaves some new outputs beside previous ones. Outputs that belong together carry
+    one run id (``provenance["run_id"]``) so such a mix is visible.
+    """
+    if _PENDING.get() is not None:
+        yield  # nested: the outer set publishes
+        return
+    pending: list[_Pending] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        for p in pending:
+            shutil.rmtree(p.tmpdir, ignore_errors=True)
+        raise
+    finally:
+        _PENDING.reset(token)
+    _publish_all(pending)
+
+
+def _publish_all(pending: list[_Pending]) -> None:
+    done: list[tuple[_Pending, Path | None]] = []
+    keep: set[Path] = set()
+    current = None
+    try:
+        for p in pending:
+            current = p
+            if p.overwrite and _needs_backup(p):
+                backup = p.tmpdir / "backup" / p.target.name
+                backup.parent.mkdir()
+                _hard_copy(p.target, backup)
+            else:
+                backup = None
+            _swap_in(p.staged, p.target, p.driver, p.tmpdir / "old", p.overwrite)
+            done.append((p, backup))
+    except BaseException as exc:
+        for p, backup in reversed(done):
+            try:
+                _take_back(p, backup)
+            except Exception:
+                keep.add(p.tmpdir)
+                _log.error("%s: the previous version could not be put back; it is kept in %s",
+                           p.target, p.tmpdir)
+        if isinstance(exc, LandcheckError) or not isinstance(exc, Exception):
+            raise
+        target = current.target if current is not None else Path(".")
+        if isinstance(exc, _RestoreFailed):
+            keep.add(exc.kept.parent)
+            raise WriteError(f"{target}: could not be written, and the previous version could "
+                             f"not be put back ({exc}); it is kept in {exc.kept}") from exc
+        if disk_full(exc):
+            raise disk_full_error(target, exc) from exc
+        raise WriteError(f"{target}: could not be written ({type(exc).__name__}: {exc}); "
+                         "no output of this run was published, the previous ones are as "
+                         "they were") from exc
+    finally:
+        for p in pending:
+            if p.tmpdir not in keep:
+                shutil.rmtree(p.tmpdir, ignore_errors=True)
+
+
+def _needs_backup(p: _Pending) -> bool:
+    """Single files replaced in place need a copy to take back; shapefiles and folders are
+    moved aside by :func:`_swap_in` itself."""
+    return (p.driver != "ESRI Shapefile" and p.target.is_file()
+            and not (p.driver == "OpenFileGDB"))
+
+
+def _hard_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+def _take_back(p: _Pending, backup: Path | None) -> None:
+    """Undo one publication of :func:`_publish_all`: the previous version back, or no
+    file where there was none."""
+    aside = p.tmpdir / "old"
+    if p.driver == "ESRI Shapefile":
+        for part in _shapefile_parts(p.target):
+            part.unlink()
+        if aside.is_dir():
+            for part in aside.iterdir():
+                os.replace(part, p.target.parent / part.name)
+    elif p.target.is_dir():
+        shutil.rmtree(p.target)
+        if aside.exists():
+            os.rename(aside, p.target)
+    elif backup is not None:
+        os.replace(backup, p.target)
+    else:
+        p.target.unlink(missing_ok=True)
+    fsync_path(p.target.parent)

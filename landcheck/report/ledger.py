@@ -112,7 +112,8 @@ def _pack_line(pack, provenance, n: int | None = None) -> str:
     parts = [f"规则包 rule pack: {pack.name} {pack.version}",
              f"参考日期 reference date: {provenance.get('reference_date', '')}"]
     if n is not None:  # patch sheets; the summary sheet stays the same across reruns
-        parts += [f"图斑 patches: {n}", f"生成 run at: {str(provenance.get('run_at', ''))[:19]}"]
+        parts += [f"图斑 patches: {n}", f"生成 run at: {str(provenance.get('run_at', ''))[:19]}",
+                  f"运行编号 run id: {provenance.get('run_id', '')}"]
     return " · ".join(parts)
 
 
@@ -300,10 +301,12 @@ def _summary_sheet(book, title, pack, provenance, by_verdict, by_rule, by_townsh
     sheet.skip()
     head = pd.DataFrame({"项目 (item)": ["轮次 (round)", "规则包 (rule pack)",
                                        "参考日期 (reference date)",
-                                       "工作坐标系 (working CRS)"],
+                                       "工作坐标系 (working CRS)",
+                                       "运行编号 (run id)"],
                          "值 (value)": [title, f"{pack.name} {pack.version}",
                                        provenance["reference_date"],
-                                       provenance["working_crs"]]})
+                                       provenance["working_crs"],
+                                       provenance.get("run_id", "")]})
     write_table(sheet, "说明 About", head)
     write_table(sheet, "按判定结果 By verdict", _present(by_verdict, roles))
     write_table(sheet, "按规则 By rule", _present(by_rule, roles))

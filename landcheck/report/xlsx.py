@@ -245,7 +245,16 @@ class Workbook:
         if exc[0] is None:
             self.close()
         else:
-            self._zip.close()
+            self.abort()
+
+    def abort(self) -> None:
+        """Close the file without finishing it (after an error: the caller discards it);
+        the error that led here is the one the caller sees."""
+        for sheet in self._sheets:
+            if sheet._fh is not None:
+                sheet._fh.close()
+                sheet._fh = None
+        self._zip.close()
 
     def sheet(self, name: str, *, widths: Iterable[float] | None = None,
               freeze: tuple[int, int] | None = None, hidden: bool = False) -> Sheet:
