@@ -17,6 +17,7 @@ import datetime as _dt
 import logging
 import platform
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -119,18 +120,26 @@ def roles_of(layerset) -> RoleSet:
 
 def read_inputs(patches, layerset, say):
     if isinstance(layerset, Mapping):
+        # frames carry canonical columns; their values may still be codes or Chinese names
+        from landcheck.layers import check_frame_geometry_types
         from landcheck.vocab import normalise_frame
 
-        # frames carry canonical columns; their values may still be codes or Chinese names
         ref = {role: normalise_frame(g, role, where=f"layer {role!r} (a frame)")
                for role, g in layerset.items()}
+        for role, g in ref.items():
+            if role in BUILTIN and isinstance(g, gpd.GeoDataFrame):
+                check_frame_geometry_types(g, BUILTIN[role], f"layer {role!r} (a frame)")
         if not isinstance(patches, gpd.GeoDataFrame):
             raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
         patches = normalise_frame(patches, "patches", where="patches (a frame)")
+        check_frame_geometry_types(patches, BUILTIN["patches"], "patches (a frame)")
         return check_patch_frame(patches), ref
     from landcheck.layers import LayerSpec
 
     if isinstance(patches, gpd.GeoDataFrame):
+        from landcheck.layers import check_frame_geometry_types
+
+        check_frame_geometry_types(patches, BUILTIN["patches"], "patches (a frame)")
         patch_gdf = check_patch_frame(patches)
     else:
         spec = patches if isinstance(patches, LayerSpec) else layerset.patch_spec(patches)
@@ -427,6 +436,7 @@ def provenance(patch_gdf, ref, pack, crs_decision, tol, ref_date, t0, area=None)
 
     return {
         "landcheck": __version__,
+        "run_id": uuid.uuid4().hex,  # shared by the GeoPackage and the ledger of one run
         "run_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "reference_date": ref_date.isoformat(),
         "reference_date_how": reference_date_how(ref_date),

@@ -8,6 +8,12 @@ with its error; the others are still inspected. For the layers of a config it al
 lists, per field, the values that no vocabulary knows (``value_names.csv``, after the
 config's ``values`` table), with their counts: what a run would warn about and send
 for review.
+
+:func:`preflight` then does what a run of ``screen`` does before it judges anything — it
+loads the rule pack, names the layers its rules read that the config lacks, reads every
+layer as a run reads it (field mapping, values, dates, codes, geometry types), decides the
+working CRS and checks each layer's extent against the patches' — and returns every error
+and warning on the way as :class:`Problem` rows: the problems a run would hit.
 """
 
 from __future__ import annotations
@@ -24,12 +30,17 @@ from landcheck.errors import (
     DuplicateIdError,
     InputError,
     LandcheckError,
+    LandcheckWarning,
     LayerReadError,
     format_ids,
 )
 from landcheck.provenance import source_info
 
-__all__ = ["LayerReport", "UnknownValue", "inspect_file", "inspect_layerset", "unknown_values"]
+__all__ = ["FieldInfo", "LayerReport", "Problem", "UnknownValue", "inspect_file",
+           "inspect_layerset", "preflight", "unknown_values"]
+
+#: distinct sample values listed per field
+SAMPLES = 3
 
 
 @dataclass
@@ -40,6 +51,31 @@ class UnknownValue:
     canonical: str  #: the role's canonical field it is mapped to
     value: str  #: the value as written
     count: int  #: how many features have it
+
+
+@dataclass
+class FieldInfo:
+    """One field of a layer as read: its type, how many features have a value, a few
+    distinct values, and the canonical field of the role it is mapped to (if any)."""
+
+    name: str
+    dtype: str
+    non_null: int
+    samples: list[str] = field(default_factory=list)
+    mapped_to: str | None = None
+
+
+@dataclass
+class Problem:
+    """Something a run would hit: ``level`` ``"error"`` (the run stops) or ``"warning"``
+    (the run goes on, and says it); ``where`` is the role, ``"rules"`` or ``"crs"``."""
+
+    level: str
+    where: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.level}: [{self.where}] {self.message}"
 
 
 @dataclass
@@ -63,6 +99,7 @@ class LayerReport:
     id_field: str | None = None
     duplicate_ids: list[str] = field(default_factory=list)
     unknown_values: list[UnknownValue] = field(default_factory=list)
+    fields: list[FieldInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -98,6 +135,11 @@ class LayerReport:
         for (fld, canonical), values in by_field.items():
             listing = ", ".join(f"{u.value!r} × {u.count}" for u in values)
             out.append(f"  unknown    {fld} ({self.role} `{canonical}`): {listing}")
+        for f in self.fields:
+            mapped = f" → `{f.mapped_to}`" if f.mapped_to else ""
+            values = ", ".join(repr(v) for v in f.samples) or "-"
+            out.append(f"  field      {f.name} ({f.dtype}{mapped}) {f.non_null}/"
+                       f"{self.features} set, e.g. {values}")
         out += [f"  warning    {w}" for w in self.warnings]
         return out
 
@@ -151,6 +193,7 @@ def _fill(report: LayerReport, gdf, id_field: str | None) -> None:
     report.invalid = int((~missing & ~shapely.is_valid(geoms)).sum())
     if len(gdf) and not np.all(missing):
         report.bounds = tuple(float(v) for v in gdf.total_bounds)
+    report.fields = field_infos(gdf)
     if id_field is not None:
         if id_field not in gdf.columns:
             report.warnings.append(f"id field {id_field!r} not found")
@@ -171,8 +214,80 @@ def inspect_layerset(layerset) -> list[LayerReport]:
                                id_field=s.fields.get("id"), role=s.role)
         if gdf is not None:
             report.unknown_values = unknown_values(gdf, s)
+            mapped = {source: canonical for canonical, source in s.fields.items()}
+            for f in report.fields:
+                f.mapped_to = mapped.get(f.name)
         reports.append(report)
     return reports
+
+
+def field_infos(gdf) -> list[FieldInfo]:
+    """Every attribute field of ``gdf`` in file order with its type, count of values and
+    up to :data:`SAMPLES` distinct values (most frequent first, text cut at 30 characters)."""
+    out = []
+    for name in gdf.columns:
+        if name == gdf.geometry.name:
+            continue
+        col = gdf[name]
+        present = col.dropna()
+        try:
+            common = present.value_counts().index[:SAMPLES]
+        except TypeError:  # unhashable values (lists)
+            common = present.iloc[:SAMPLES]
+        samples = [str(v)[:30] for v in common]
+        out.append(FieldInfo(str(name), str(col.dtype), len(present), samples))
+    return out
+
+
+def preflight(layerset, rules="city2023", *, overrides=None) -> list[Problem]:
+    """The problems a run of :func:`landcheck.screen` on ``layerset`` would hit, without
+    judging anything: every warning it would give and the error it would stop at, in order.
+
+    Steps: the rule pack is loaded (``rules``, ``overrides`` as for ``screen``) and the
+    layers its rules read that the layer set lacks are named; each layer is read as a run
+    reads it (mapping, values, dates, codes, geometry types); the working CRS is decided and
+    every layer's extent compared with the patches'. A step that fails is an ``"error"``
+    problem and the steps that need its result are skipped; the others still run. The same
+    message given twice (two layers from one file) is listed once.
+    """
+    from landcheck.chain import absent_layers, decide_working_crs, roles_of, to_working_all
+    from landcheck.screen import load_rules
+
+    problems: list[Problem] = []
+
+    def attempt(where, step):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out = step()
+            except (LandcheckError, OSError, ValueError) as exc:
+                problems.append(Problem("error", where, str(exc)))
+                out = None
+        problems.extend(Problem("warning", where, str(w.message)) for w in caught
+                        if issubclass(w.category, LandcheckWarning))
+        return out
+
+    roles = roles_of(layerset)
+    full = attempt("rules", lambda: load_rules(rules, overrides=overrides, roles=roles))
+    if full is not None:
+        attempt("rules", lambda: absent_layers(full.for_subject("patches"), layerset, roles))
+    patches = attempt("patches", lambda: layerset.patch_spec(None).read())
+    ref = {}
+    for role in layerset.roles:
+        gdf = attempt(role, lambda r=role: layerset.read(r))
+        if gdf is not None:
+            ref[role] = gdf
+    if patches is not None and ref:
+        decision = attempt("crs", lambda: decide_working_crs(patches, ref, layerset, None))
+        if decision is not None:
+            attempt("crs", lambda: to_working_all(patches, ref, layerset, decision.crs))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for p in problems:
+        if (p.level, p.message) not in seen:
+            seen.add((p.level, p.message))
+            unique.append(p)
+    return unique
 
 
 def unknown_values(gdf, spec) -> list[UnknownValue]:

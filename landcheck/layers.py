@@ -638,26 +638,31 @@ def check_geometry_types(gdf, spec: LayerSpec) -> None:
     are left to the geometry policy. The message names the role, the file, the types found
     and the first offending features (by the mapped id field, else by row).
     """
+    where = f"{spec.path}" + (f" layer {spec.layer}" if spec.layer else "")
+    check_frame_geometry_types(gdf, spec.declared, where, spec.fields.get("id"))
+
+
+def check_frame_geometry_types(gdf, role, where: str, id_field: str | None = "id") -> None:
+    """:func:`check_geometry_types` for a frame of ``role`` (a :class:`landcheck.roles.Role`)
+    described by ``where`` (a file, or "layer 'x' (a frame)")."""
     import numpy as np
     import shapely
 
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     kinds = shapely.get_type_id(geoms)
-    refused = _POINT_IDS if spec.declared.lines else _POINT_IDS + _LINE_IDS
+    refused = _POINT_IDS if role.lines else _POINT_IDS + _LINE_IDS
     bad = np.isin(kinds, refused) & ~shapely.is_empty(geoms)
     if not bad.any():
         return
-    where = f"{spec.path}" + (f" layer {spec.layer}" if spec.layer else "")
     found = pd.Series(kinds[bad]).map(_TYPE_NAMES).value_counts()
     types = ", ".join(f"{n} {name}" for name, n in found.items())
-    id_field = spec.fields.get("id")
-    if id_field in gdf.columns:
+    if id_field is not None and id_field in gdf.columns:
         which = f"ids {format_ids(gdf[id_field].to_numpy()[bad].tolist())}"
     else:
         which = f"rows (0-based) {format_ids(np.flatnonzero(bad).tolist())}"
-    expected = "polygons or lines" if spec.declared.lines else "polygons"
+    expected = "polygons or lines" if role.lines else "polygons"
     raise GeometryError(
-        f"{where}: the {spec.role} layer ({spec.declared.label_zh}) must hold {expected}, but "
+        f"{where}: the {role.name} layer ({role.label_zh}) must hold {expected}, but "
         f"{int(bad.sum())} of its {len(geoms)} feature(s) are not ({types}; {which}); "
         f"give this role a file of {expected} (e.g. the parcels, not their boundary lines or "
         f"centre points)")

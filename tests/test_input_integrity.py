@@ -111,6 +111,26 @@ def test_centre_lines_and_empty_geometries_pass(tmp_path):
         assert len(empty.read()) == 3
 
 
+def test_frames_in_memory_are_checked_like_files():
+    """screen() with a dict of frames refuses lines as farmland and points as patches, naming
+    the role and the ids; centre lines as corridors pass."""
+    patches, layers = patches_and_layers(0)
+    ring = [(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 10), (X0, Y0)]
+    lines = layer(["F1", "F2"], [LineString(ring), Polygon(ring)])
+    with pytest.raises(GeometryError, match=r"layer 'permanent_farmland' \(a frame\): the "
+                                            r"permanent_farmland layer \(永久基本农田\) must "
+                                            r"hold polygons, but 1 of its 2 .*ids 'F1'"):
+        screen(patches, {**layers, "permanent_farmland": lines}, reference_date="2023-09-30")
+    points = layer(["P1"], [Point(X0, Y0)], type=["20"])
+    with pytest.raises(GeometryError, match=r"patches \(a frame\): the patches layer .*Point"):
+        screen(points, layers, reference_date="2023-09-30")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        centre = layer(["路1"], [LineString([(X0, Y0), (X0 + 100, Y0)])], width=[6.0])
+        result = screen(patches, {**layers, "corridors": centre}, reference_date="2023-09-30")
+    assert len(result.verdicts) == 1
+
+
 # --- 3. extents ------------------------------------------------------------------------------
 
 def patches_and_layers(farmland_dx):

@@ -337,7 +337,9 @@ def test_cli_inspect_json(monkeypatch):
     monkeypatch.chdir(REPO)
     result = CliRunner().invoke(cli, ["inspect", "--json", "data/samples/county.toml"])
     assert result.exit_code == 0, result.output
-    reports = {r["role"]: r for r in json.loads(result.stdout)}
+    out = json.loads(result.stdout)
+    reports = {r["role"]: r for r in out["layers"]}
+    assert not [p for p in out["problems"] if p["level"] == "error"]
     assert set(reports) == {"patches", *ROLE_COUNTS}
     for role, report in reports.items():
         assert report["error"] is None, role

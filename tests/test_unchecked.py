@@ -49,8 +49,9 @@ def run(with_pf: bool, mode: str = "review"):
         warnings.simplefilter("always")
         result = screen(patches(), reference(with_pf), reference_date=AS_OF, families=FAMILIES,
                         missing_layers=mode)
+    said = (DataWarning, MissingLayerWarning)
     return result.verdicts.set_index("id"), [str(w.message) for w in caught
-                                             if issubclass(w.category, (DataWarning, MissingLayerWarning))]
+                                             if issubclass(w.category, said)]
 
 
 def test_with_the_layer_the_park_on_permanent_farmland_is_illegal():
