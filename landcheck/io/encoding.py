@@ -153,8 +153,10 @@ def detect_shapefile_encoding(path, declared: str | None = None) -> EncodingDeci
     Raises
     ------
     EncodingError
-        When ``declared`` or every candidate fails to decode the sample; the
-        message names the file, the field and the record.
+        When ``declared`` or every candidate fails to decode the sample (the
+        message names the file, the field and the record); when records mix
+        UTF-8 and GBK (it names the fields, the count of records in each and
+        example records); when GB18030 and Big5 are equally plausible.
     """
     dbf = dbf_path(Path(path))
     sample = read_dbf_sample(dbf)
