@@ -96,6 +96,14 @@ def test_latin1_read_as_gb18030_is_not_plausibly_chinese(tmp_path):
     assert (decision.encoding, decision.how, decision.warning) == ("CP1252", "cpg", None)
 
 
+def test_gbk_field_names_behind_a_1252_cpg_are_decoded_as_gb18030(tmp_path):
+    path = shapefile(tmp_path, {"地类编码": ["0101", "0102"], "地类名称": ["a", "b"]}, "GBK",
+                     cpg="1252")
+    with pytest.warns(EncodingGuessWarning, match="only the field names hold non-ASCII"):
+        gdf = read_layer(path)
+    assert [c for c in gdf.columns if c != "geometry"] == ["地类编码", "地类名称"]
+
+
 def test_declared_encoding_still_wins_over_a_single_byte_cpg(tmp_path):
     path = shapefile(tmp_path, {"DLMC": LAND}, "GBK", cpg="1252")
     gdf = read_quietly(path, encoding="CP1252")
@@ -135,16 +143,29 @@ def test_gbk_without_cpg_is_still_gb18030(tmp_path):
     assert source_info(gdf).encoding == "GB18030"
 
 
-def test_text_as_plausible_in_gb18030_as_in_big5_is_undecidable(tmp_path):
-    # 耕地 in GBK (B8FB B5D8) reads as Big5 level-1 hanzi 較華: both readings look right
+def test_a_tie_between_gb18030_and_big5_goes_to_gb18030_with_both_readings(tmp_path):
+    # 耕地 in GBK (B8FB B5D8) reads as the Big5 level-1 hanzi 較華: both readings look right
     path = shapefile(tmp_path, {"DLMC": ["耕地"]}, "GBK", cpg=None)
+    with pytest.warns(EncodingGuessWarning) as caught:
+        gdf = read_layer(path)
+    assert gdf["DLMC"].tolist() == ["耕地"]
+    assert source_info(gdf).encoding == "GB18030"
+    [message] = [str(w.message) for w in caught if w.category is EncodingGuessWarning]
+    assert "Big5 reads as plausibly Chinese" in message
+    assert "'耕地' as GB18030 and '較華' as Big5 (CP950)" in message
+    assert "encoding='CP950'" in message
+
+
+def test_text_implausible_in_both_gb18030_and_big5_is_undecidable(tmp_path):
+    # Crème in 1252 without a .cpg: 'Cr鑝e' as GB18030, 'Cr鋗e' as Big5, both rare hanzi
+    path = shapefile(tmp_path, {"NAME": ["Crème"]}, "CP1252", cpg=None)
     with pytest.raises(EncodingError) as err:
         read_layer(path)
     message = str(err.value)
-    assert str(path) in message and "GB18030" in message and "Big5" in message
-    assert "'耕地' as GB18030" in message and "'較華' as Big5" in message
+    assert str(path) in message and "cannot tell whether the text is GB18030" in message
+    assert "'Cr鑝e' as GB18030 and 'Cr鋗e' as Big5 (CP950)" in message
     assert "encoding='GB18030'" in message and "`encoding` key" in message
-    assert read_quietly(path, encoding="GBK")["DLMC"].tolist() == ["耕地"]
+    assert read_quietly(path, encoding="CP1252")["NAME"].tolist() == ["Crème"]
 
 
 # --- records in two encodings -----------------------------------------------------------

@@ -20,10 +20,12 @@ bytes of the field names and of the text fields and decides, in this order:
    a. strictly valid UTF-8 → UTF-8;
    b. strictly valid GB18030 only → GB18030; strictly valid Big5 (CP950)
       only → CP950;
-   c. valid in both GB18030 and Big5 → the one whose characters score higher
-      on plausibility (below), when it leads by at least 0.2 and, for Big5,
-      scores at least 0.8; else :class:`~landcheck.errors.EncodingError`
-      (undecidable: pass ``encoding=``);
+   c. valid in both GB18030 and Big5 → Big5 when it scores at least 0.8 on
+      plausibility (below) and leads GB18030 by at least 0.2; else GB18030 when
+      it scores at least 0.8 (a tie goes to GB18030, the mainland encoding: the
+      warning then shows a value read both ways) or leads by at least 0.2;
+      else :class:`~landcheck.errors.EncodingError` (undecidable: pass
+      ``encoding=``);
    d. nothing decodes → :class:`~landcheck.errors.EncodingError`.
 
    A ``.cpg`` naming a single-byte code page (``1252``, ``8859_1``,
@@ -396,6 +398,10 @@ def _decide_sniffed(sample, values, cpg_text, claim, where) -> EncodingDecision:
         example = " " + _example(values, sample, encoding, claim)
     elif encoding == "CP950":
         example = " " + _example(values, sample, encoding, "GB18030")
+    elif guess.scores.get("CP950", 0.0) >= PLAUSIBLE:  # Big5 reads as plausibly
+        example = (" Big5 reads as plausibly Chinese, and GB18030 was preferred. "
+                   + _example(values, sample, encoding, "CP950")
+                   + " If the layer is traditional Chinese, pass encoding='CP950'.")
     warning = (f"{where}: {intro}, so it was decoded as {encoding}: {guess.evidence}.{example} "
                f"Check a few values; to silence this warning, {fix} or pass "
                f"encoding={encoding!r} (the config's `encoding` key).")
@@ -463,7 +469,7 @@ def _sniff(sample: DbfSample, values: list[_Values]) -> _Guess | None:
     ok = [enc for enc in _CANDIDATES if _first_failure(sample, enc) is None]
     if not ok:
         return None
-    scores = {enc: _plausibility(values, enc) for enc in ok}
+    scores = {enc: _plausibility(sample, values, enc) for enc in ok if enc != "UTF-8"}
     if "UTF-8" in ok:
         return _Guess("UTF-8", True, _evidence(sample, values, "UTF-8", scores), scores)
     if len(ok) == 1:
@@ -472,16 +478,19 @@ def _sniff(sample: DbfSample, values: list[_Values]) -> _Guess | None:
         gb, big5 = scores["GB18030"], scores["CP950"]
         if big5 >= PLAUSIBLE and big5 - gb >= MARGIN:
             enc = "CP950"
-        elif gb - big5 >= MARGIN:
+        elif gb >= PLAUSIBLE or gb - big5 >= MARGIN:  # a tie goes to GB18030
             enc = "GB18030"
         else:
             return _Guess(None, max(gb, big5) >= PLAUSIBLE, "", scores)
     return _Guess(enc, scores[enc] >= PLAUSIBLE, _evidence(sample, values, enc, scores), scores)
 
 
-def _plausibility(values: list[_Values], encoding: str) -> float:
-    """Share of the non-ASCII characters, over all sampled records, common in ``encoding``."""
-    common = total = 0
+def _plausibility(sample: DbfSample, values: list[_Values], encoding: str) -> float:
+    """Share of the non-ASCII characters, over the field names and all sampled records, common
+    in ``encoding``."""
+    names = "".join(_decode_name(raw, encoding) or "" for raw in sample.names)
+    chars = [c for c in names if ord(c) >= 0x80]
+    common, total = sum(_common(c, encoding) for c in chars), len(chars)
     for field in values:
         for text, count in zip(field.text[encoding], field.counts, strict=True):
             if text is None:
@@ -494,7 +503,7 @@ def _plausibility(values: list[_Values], encoding: str) -> float:
 
 @functools.lru_cache(maxsize=65536)
 def _common(char: str, encoding: str) -> bool:
-    """Whether ``char`` is common text in ``encoding``'s script (see the module's Notes)."""
+    """Whether ``char`` is common text in ``encoding``'s script (see the module docstring)."""
     if encoding == "UTF-8":
         return _cjk(char)
     if encoding == "GB18030":
@@ -586,7 +595,8 @@ def _label_name(raw: bytes, encoding: str) -> str:
 def _evidence(sample, values, encoding, scores) -> str:
     """How sure: fields, counts and plausibility behind choosing ``encoding``."""
     if not values:
-        return f"only the field names hold non-ASCII bytes ({_sampled(sample)})"
+        text = f"only the field names hold non-ASCII bytes ({_sampled(sample)})"
+        return text + (f"; {_share(scores, encoding)}" if encoding in scores else "")
     names = [_label_name(field.name, encoding) for field in values]
     n = sum(field.records for field in values)
     fields = f"{len(names)} field{'s' if len(names) != 1 else ''} ({', '.join(names)})"
@@ -609,17 +619,19 @@ def _share(scores, encoding, short=False) -> str:
 
 
 def _example(values, sample, encoding, other) -> str:
-    """'e.g. record 0 of 'DLMC' reads '…' as GB18030 and '…' as CP1252.'"""
-    field = values[0] if values else None
-    if field is None:
-        return ""
-    i = int(np.argmin(field.first))
-    raw = field.raw[i]
+    """'E.g. record 0 of 'DLMC' reads '…' as GB18030 and '…' as CP1252.' (or a field name)."""
+    if values:
+        field = values[0]
+        i = int(np.argmin(field.first))
+        raw = field.raw[i]
+        what = f"record {int(field.first[i])} of {_label_name(field.name, encoding)!r}"
+    else:
+        raw = next(name for name in sample.names if max(name, default=0) >= 0x80)
+        what = "a field name"
     this = raw.decode(encoding, errors="replace")
     that = raw.decode(other, errors="replace")
-    return (f"E.g. record {int(field.first[i])} of {_label_name(field.name, encoding)!r} reads "
-            f"{_clip(this)!r} as {_LABELS.get(encoding, encoding)} and {_clip(that)!r} as "
-            f"{_LABELS.get(other, other)}.")
+    return (f"E.g. {what} reads {_clip(this)!r} as {_LABELS.get(encoding, encoding)} and "
+            f"{_clip(that)!r} as {_LABELS.get(other, other)}.")
 
 
 def _clip(text: str, width: int = 40) -> str:
@@ -629,11 +641,12 @@ def _clip(text: str, width: int = 40) -> str:
 def _undecidable_message(where, sample, values, guess) -> str:
     gb, big5 = guess.scores["GB18030"], guess.scores["CP950"]
     return (f"{where}: cannot tell whether the text is GB18030 (simplified) or Big5 "
-            f"(traditional): it decodes as both, and {gb:.0%} of its characters are common "
+            f"(traditional): it decodes as both, and only {gb:.0%} of its characters are common "
             f"simplified Chinese when read as GB18030, {big5:.0%} common traditional Chinese "
             f"when read as Big5 ({_sampled(sample)}). "
             f"{_example(values, sample, 'GB18030', 'CP950')} Pass encoding='GB18030' or "
-            f"encoding='CP950' (the config's `encoding` key), or add a .cpg file naming it.")
+            f"encoding='CP950' (the config's `encoding` key), or the code page the layer was "
+            f"written in (e.g. 'CP1252'), or add a .cpg file naming it.")
 
 
 def _single_byte(encoding: str) -> bool:
