@@ -158,7 +158,8 @@ def detect_shapefile_encoding(path, declared: str | None = None) -> EncodingDeci
         When ``declared`` or every candidate fails to decode the sample (the
         message names the file, the field and the record); when records mix
         UTF-8 and GBK (it names the fields, the count of records in each and
-        example records); when GB18030 and Big5 are equally plausible.
+        example records); when the text decodes as both GB18030 and Big5 and
+        neither reading is plausible Chinese nor leads the other.
     """
     dbf = dbf_path(Path(path))
     sample = read_dbf_sample(dbf)
@@ -351,7 +352,7 @@ def _decide_declared(sample, declared, cpg_text, where) -> EncodingDecision:
         raise EncodingError(_failure_message(where, failure, declared, "encoding= argument"))
     warning = None
     if not _all_ascii(sample):
-        mixed = _mixed_records(_distinct_values(sample))
+        mixed = _mixed_records(_distinct_values(sample, ("UTF-8", "GB18030")))
         if mixed:
             warning = _mixed_message(where, sample, mixed, declared=declared)
         elif _first_failure(sample, "UTF-8") is None and not _is_utf8(declared):
@@ -359,6 +360,7 @@ def _decide_declared(sample, declared, cpg_text, where) -> EncodingDecision:
                        f"and probably UTF-8; if values look garbled, pass encoding='UTF-8'")
     return _decision(sample, declared, "argument", cpg_text, warning,
                      f"decoded as {declared} (encoding= argument)")
+
 
 def _decide_ascii(sample, cpg_text) -> EncodingDecision:
     claim = _codec_or_none(cpg_text)
@@ -383,30 +385,35 @@ def _decide_sniffed(sample, values, cpg_text, claim, where) -> EncodingDecision:
                                              "sniffing"))
     if guess.encoding is None:
         raise EncodingError(_undecidable_message(where, sample, values, guess))
+    said = "there is no .cpg file" if cpg_text is None else f"the .cpg says {cpg_text!r}"
+    warning = _sniffed_warning(where, sample, values, guess, cpg_text,
+                               claim if single else None)
+    return _decision(sample, guess.encoding, "sniffed", cpg_text, warning,
+                     f"{said}; sniffed {guess.encoding} from the bytes ({guess.evidence})")
+
+
+def _sniffed_warning(where, sample, values, guess, cpg_text, single_claim) -> str:
+    """The guess warning: the .cpg's claim, the choice, how sure, examples, how to silence it."""
     encoding = guess.encoding
-    label = _LABELS[encoding]
+    label, cpg_label = _LABELS[encoding], _CPG_LABELS[encoding]
     if cpg_text is not None:
-        said = f"the .cpg says {cpg_text!r}"
-        intro = f"{said}, but the text decodes as {label}"
-        fix = f"fix the .cpg file (write {_CPG_LABELS[encoding]!r} in it)"
+        intro = f"the .cpg says {cpg_text!r}, but the text decodes as {label}"
+        fix = f"fix the .cpg file (write {cpg_label!r} in it)"
     else:
-        said = "there is no .cpg file"
-        intro = f"{said}; the text decodes as {label}"
-        fix = f"add a .cpg file containing {_CPG_LABELS[encoding]!r}"
+        intro = f"there is no .cpg file; the text decodes as {label}"
+        fix = f"add a .cpg file containing {cpg_label!r}"
     example = ""
-    if single:
-        example = " " + _example(values, sample, encoding, claim)
+    if single_claim is not None:
+        example = " " + _example(values, sample, encoding, single_claim)
     elif encoding == "CP950":
         example = " " + _example(values, sample, encoding, "GB18030")
     elif guess.scores.get("CP950", 0.0) >= PLAUSIBLE:  # Big5 reads as plausibly
         example = (" Big5 reads as plausibly Chinese, and GB18030 was preferred. "
                    + _example(values, sample, encoding, "CP950")
                    + " If the layer is traditional Chinese, pass encoding='CP950'.")
-    warning = (f"{where}: {intro}, so it was decoded as {encoding}: {guess.evidence}.{example} "
-               f"Check a few values; to silence this warning, {fix} or pass "
-               f"encoding={encoding!r} (the config's `encoding` key).")
-    return _decision(sample, encoding, "sniffed", cpg_text, warning,
-                     f"{said}; sniffed {encoding} from the bytes ({guess.evidence})")
+    return (f"{where}: {intro}, so it was decoded as {encoding}: {guess.evidence}.{example} "
+            f"Check a few values; to silence this warning, {fix} or pass "
+            f"encoding={encoding!r} (the config's `encoding` key).")
 
 
 @dataclass(frozen=True)
@@ -439,8 +446,8 @@ class _Guess:
     scores: dict[str, float]
 
 
-def _distinct_values(sample: DbfSample) -> list[_Values]:
-    """Each text field's distinct non-ASCII values, decoded once per candidate."""
+def _distinct_values(sample: DbfSample, encodings=_CANDIDATES) -> list[_Values]:
+    """Each text field's distinct non-ASCII values, decoded once per encoding."""
     found = []
     for name, arr in sample.text.items():
         mask = (arr >= 0x80).any(axis=1)
@@ -451,7 +458,7 @@ def _distinct_values(sample: DbfSample) -> list[_Values]:
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         counts = np.bincount(inverse.ravel(), minlength=len(uniq))
         raw = tuple(u.tobytes().rstrip(b" \0") for u in uniq)
-        text = {enc: tuple(_strict(value, enc) for value in raw) for enc in _CANDIDATES}
+        text = {enc: tuple(_strict(value, enc) for value in raw) for enc in encodings}
         rows = sample.rows[np.flatnonzero(mask)[first]]
         found.append(_Values(name, raw, counts, rows, text))
     return found
