@@ -148,7 +148,7 @@ def test_bytes_that_are_neither_utf8_nor_gb18030_are_an_error(tmp_path):
     path = shapefile(tmp_path, "GBK", cpg=None)
     dbf = path.with_suffix(".dbf")
     dbf.write_bytes(dbf.read_bytes().replace("水田".encode("gbk"), b"\xff\xfe\xff\xfe"))
-    with pytest.raises(EncodingError, match=r"field 'DLMC', record 0.*UTF-8 or GB18030"):
+    with pytest.raises(EncodingError, match=r"field 'DLMC', record 0.*UTF-8, GB18030 or Big5"):
         read_layer(path)
 
 
