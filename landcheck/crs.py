@@ -346,8 +346,28 @@ def to_crs(gdf: gpd.GeoDataFrame, dst, *, helmert: Mapping | None = None,
     geoms = shapely.transform(np.asarray(gdf.geometry.array), transformer.transform,
                               include_z=None, interleaved=False)
     _check_finite(geoms, gdf.index, gdf.crs, dst, source)
+    geoms = _repair_transformed(np.asarray(gdf.geometry.array), geoms, out, dst, source)
     out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=dst)
     return out
+
+
+def _repair_transformed(before, after, out: gpd.GeoDataFrame, dst: CRS, source: str):
+    """Polygons the transformation made invalid, repaired; the notes go into ``out.attrs``."""
+    import dataclasses
+
+    from landcheck.io.findings import FeatureLabels, Findings
+    from landcheck.io.geometry import repair_reprojected
+
+    findings = Findings()
+    labels = FeatureLabels.of(out, "id" if "id" in out.columns else None)
+    where = f"{_where(source)}reprojected to {_label(dst)}".strip()
+    after = repair_reprojected(before, after, labels, where, findings)
+    info = out.attrs.get("landcheck_source")
+    if findings.notes and dataclasses.is_dataclass(info):
+        out.attrs["landcheck_source"] = dataclasses.replace(
+            info, notes=(*info.notes, *findings.notes))
+    findings.emit(stacklevel=4)
+    return after
 
 
 # --- deciding a layer's CRS -------------------------------------------------------------------

@@ -278,7 +278,10 @@ class LayerSet:
         >>> layers.spec("approvals").fields["id"]
         'PZWH'
         """
-        path = Path(path).expanduser().resolve()
+        try:
+            path = Path(path).expanduser().resolve()
+        except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+            raise ConfigError(str(path), [f"config path cannot be resolved ({exc})"]) from None
         if not path.is_file():
             raise ConfigError(str(path), [f"config file not found: {path}"])
         try:
@@ -518,7 +521,12 @@ def _resolve_path(where: str, value, base: Path, problems: list[str]) -> Path | 
     if not isinstance(value, str):
         problems.append(f"{where}.path: must be text, got {value!r}")
         return None
-    path = (base / Path(value).expanduser()).resolve()
+    try:
+        path = (base / Path(value).expanduser()).resolve()
+    except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+        problems.append(f"{where}.path: {value!r} cannot be resolved ({exc}); point it at "
+                        f"the real file")
+        return None
     if not path.exists():
         near = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
         hint = _suggest(path.name, near) or (

@@ -14,6 +14,9 @@ Policies (details in the modules):
   UTF-8, a DXF follows its ``$DWGCODEPAGE`` as GDAL does;
 * null, empty, invalid and 3D geometries (:mod:`landcheck.io.geometry`): reported by
   feature id, never dropped silently; a DXF yields its closed polylines as polygons;
+  curved geometries are linearised (``arc_step``) with a warning stating the area bound;
+* zip-based sources are refused beyond :data:`~landcheck.io.formats.MAX_EXPANDED_BYTES`
+  or :data:`~landcheck.io.formats.MAX_RATIO`; broken links and link loops are named;
 * reads use pyogrio's Arrow path when pyarrow is installed (1.5–3× faster; text
   codes stay text, dates stay dates);
 * writes go through a temporary directory beside the target (:mod:`landcheck.io.write`).

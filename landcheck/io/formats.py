@@ -15,11 +15,19 @@ name                   kind        opened with
 ``*.dxf``              dxf         DXF
 ``*.fgb``              fgb         FlatGeobuf
 =====================  ==========  ==========================================
+
+Zip-based sources (``.gdb.zip``/``.zip`` and ``.kmz``) are checked before GDAL opens them:
+the members' declared uncompressed sizes must add up to at most
+:data:`MAX_EXPANDED_BYTES` (4 GiB), and no member over :data:`RATIO_MIN_BYTES` (64 MiB)
+may expand more than :data:`MAX_RATIO` (100) times its compressed size; otherwise
+:class:`~landcheck.errors.LayerReadError` says so (a zip bomb would be read whole into
+memory). Unzip such an archive yourself and pass the folder (``.gdb``) or file.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import json
 import os
 import re
@@ -31,7 +39,8 @@ import pyogrio
 
 from landcheck.errors import LayerReadError
 
-__all__ = ["READ_SUFFIXES", "Source", "dxf_encoding", "list_source_layers", "open_source",
+__all__ = ["MAX_EXPANDED_BYTES", "MAX_RATIO", "RATIO_MIN_BYTES", "READ_SUFFIXES", "Source",
+           "check_zip_expansion", "dxf_encoding", "list_source_layers", "open_source",
            "resolve_layer"]
 
 READ_SUFFIXES = {
@@ -41,6 +50,13 @@ READ_SUFFIXES = {
 }
 MULTI_LAYER = {"gpkg", "gdb", "gdbzip", "kml", "kmz"}
 _CJK_CODEPAGES = {"CP936", "CP950", "CP932", "CP949", "UTF-8"}
+ZIP_KINDS = {"gdbzip", "kmz"}
+#: Largest total of a zip's declared uncompressed member sizes that is read (bytes).
+MAX_EXPANDED_BYTES = 4 * 1024**3
+#: Largest uncompressed/compressed size ratio of a member bigger than RATIO_MIN_BYTES.
+MAX_RATIO = 100
+#: Members up to this uncompressed size are not checked for their ratio (bytes).
+RATIO_MIN_BYTES = 64 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -62,16 +78,77 @@ class Source:
 
 
 def open_source(path) -> Source:
-    """Check that ``path`` exists and is a format landcheck reads; raise LayerReadError if not."""
+    """Check that ``path`` exists and is a format landcheck reads; raise LayerReadError if not.
+
+    A broken symbolic link or a loop of them, and a zip-based source that expands beyond
+    the limits of :func:`check_zip_expansion`, raise LayerReadError naming the path.
+    """
     given = os.fspath(path)
     p = Path(given).expanduser().absolute()
     if not p.exists():
+        _check_link(p, given)
         raise LayerReadError(f"{given}: file not found{_suggest_siblings(p)}")
     kind = _kind_of(p, given)
     if kind == "shp":
         _check_shapefile_parts(p, given)
+    if kind in ZIP_KINDS:
+        check_zip_expansion(p, given)
     gdal_path = _gdb_in_zip(p, given) if kind == "gdbzip" else str(p)
     return Source(p, given, kind, gdal_path)
+
+
+def _check_link(p: Path, given: str) -> None:
+    """Raise LayerReadError when ``p`` is a symbolic link that leads nowhere or in a loop."""
+    if not p.is_symlink():
+        return
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LayerReadError(f"{given}: is a loop of symbolic links ({exc.strerror}); "
+                                 f"point the link at the real file") from None
+    raise LayerReadError(f"{given}: is a symbolic link to {os.readlink(p)!r}, which does not "
+                         f"exist; point the link at the real file")
+
+
+def check_zip_expansion(p: Path, given: str | None = None) -> None:
+    """Raise LayerReadError when a zip would expand beyond the reading limits.
+
+    The limits are :data:`MAX_EXPANDED_BYTES` for the sum of the members' declared
+    uncompressed sizes, and :data:`MAX_RATIO` for the expansion of any member bigger
+    than :data:`RATIO_MIN_BYTES` (read at call time, so they can be changed). Only the
+    zip's central directory is read; GDAL reads the members afterwards.
+    """
+    given = os.fspath(p) if given is None else given
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise LayerReadError(f"{given}: not a readable zip file ({exc})") from None
+    total = sum(i.file_size for i in infos)
+    size = {i.filename: i.file_size for i in infos}
+    ratio = {i.filename: i.file_size / max(i.compress_size, 1) for i in infos
+             if i.file_size > RATIO_MIN_BYTES}
+    worst = max(ratio, key=ratio.get, default=None)
+    if total > MAX_EXPANDED_BYTES:
+        why = (f"expands to {_size(total)} when unzipped, over the limit of "
+               f"{_size(MAX_EXPANDED_BYTES)} (landcheck.io.formats.MAX_EXPANDED_BYTES)")
+    elif worst is not None and ratio[worst] > MAX_RATIO:
+        why = (f"member {worst!r} expands {ratio[worst]:.0f} times, to "
+               f"{_size(size[worst])}, over the limit of {MAX_RATIO} times for "
+               f"members over {_size(RATIO_MIN_BYTES)} (landcheck.io.formats.MAX_RATIO); the "
+               f"zip expands to {_size(total)} in all")
+    else:
+        return
+    raise LayerReadError(f"{given}: {why}; GDAL would hold it in memory while reading. Unzip "
+                         f"it yourself and pass the folder (.gdb) or the file (.kml) inside")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _kind_of(p: Path, given: str) -> str:

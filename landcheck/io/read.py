@@ -37,7 +37,15 @@ from landcheck.io.formats import (
     open_source,
     resolve_layer,
 )
-from landcheck.io.geometry import apply_geometry_policy, check_on_invalid, drop_z, dxf_polygons
+from landcheck.io.geometry import (
+    ARC_STEP_DEGREES,
+    apply_geometry_policy,
+    check_arc_step,
+    check_on_invalid,
+    drop_z,
+    dxf_polygons,
+    note_linearised,
+)
 from landcheck.provenance import ATTRS_KEY, SourceInfo, file_sha256
 
 __all__ = ["layer_extent", "list_layers", "read_field", "read_layer"]
@@ -76,7 +84,7 @@ def list_layers(path) -> list[tuple[str, str]]:
 
 def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, central_meridian=None,
                zone_width=3, on_invalid="raise", id_field=None,
-               columns=None, rows=None) -> geopandas.GeoDataFrame:
+               columns=None, rows=None, arc_step=ARC_STEP_DEGREES) -> geopandas.GeoDataFrame:
     """Read one layer, decode its text, decide its CRS and apply the geometry policy.
 
     Parameters
@@ -103,6 +111,11 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         Read only these features, in this order: the keys :func:`layer_extent` returns
         (OGR feature ids; row numbers for GeoParquet). Ids are then checked within these
         features only. Default: all features.
+    arc_step : float
+        Curved geometries (arcs in FileGDB and GeoPackage layers) are linearised with chords
+        that span at most this many degrees of arc (default :data:`ARC_STEP_DEGREES`, 1°:
+        a full circle's area comes out at most 0.0051 % small); each such layer gets a
+        :class:`~landcheck.errors.GeometryWarning` with the count and the area consequence.
 
     Returns
     -------
@@ -130,6 +143,7 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
     (164, ['BSM', 'ZLDWMC', 'JBNTMJ', 'geometry'])
     """
     check_on_invalid(on_invalid)
+    arc_step = check_arc_step(arc_step)
     findings = Findings()
     try:  # warnings noticed before an error are still emitted
         source = open_source(path)
@@ -137,7 +151,8 @@ def read_layer(path, /, *, layer=None, encoding=None, crs=None, zone=None, centr
         where = source.where(layer)
         text = _decide_text(source, encoding, findings)
         columns = _check_columns(source, layer, text, columns, id_field, where)
-        gdf, driver = _read_frame(source, layer, text, columns, where, rows)
+        gdf, driver = _read_frame(source, layer, text, columns, where, rows,
+                                  curves=(arc_step, findings))
         gdf = _normalise_geometry(gdf, source, where, findings)
         labels = check_ids(gdf, id_field, where)
         decision = _decide_crs(gdf, source, layer, crs, (zone, zone_width, central_meridian),
@@ -235,23 +250,24 @@ def _check_columns(source, layer, text, columns, id_field, where) -> list[str] |
     return wanted if columns is not None else None
 
 
-def _read_frame(source, layer, text, columns, where,
-                rows=None) -> tuple[geopandas.GeoDataFrame, str]:
+def _read_frame(source, layer, text, columns, where, rows=None,
+                curves=(ARC_STEP_DEGREES, None)) -> tuple[geopandas.GeoDataFrame, str]:
     if source.kind == "parquet":
         return _read_parquet(source, columns, rows), "GeoParquet"
     if text.field_names is not None and columns is not None:
         columns = [text.latin1_names()[n] for n in columns]
     _check_dbf_size(source, where)
-    with _gdal_errors(where), _dxf_encoding_override(source, text), _recode_errors(where, text):
+    arc_step, findings = curves
+    with (_gdal_errors(where), _dxf_encoding_override(source, text),
+          _recode_errors(where, text), _arc_step_option(arc_step)):
         info = pyogrio.read_info(source.gdal_path, layer=layer, encoding=text.gdal_encoding)
         driver = str(info["driver"])
+        read = _CurveRead(source, str(info["layer_name"]), where, arc_step, findings)
         if rows is None:
-            gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer,
-                                         encoding=text.gdal_encoding, columns=columns,
-                                         use_arrow=USE_ARROW)
+            gdf = read(encoding=text.gdal_encoding, columns=columns, use_arrow=USE_ARROW)
             check_row_count(len(gdf), int(info["features"]), where)
         else:
-            gdf = _read_fids(source, layer, text, columns, rows, where)
+            gdf = _read_fids(read, text, columns, rows, where)
     if not isinstance(gdf, geopandas.GeoDataFrame):
         raise LayerReadError(f"{where}: has no geometry (an attribute table); read it with "
                              f"pyogrio.read_dataframe(..., read_geometry=False)")
@@ -302,19 +318,75 @@ def _check_dbf_size(source: Source, where: str) -> None:
             f"and run again")
 
 
-_ARROW_FID_KINDS = {"gpkg", "shp", "gdb"}
+_ARROW_FID_KINDS = {"gpkg", "shp", "gdb", "gdbzip"}
 
 
-def _read_fids(source, layer, text, columns, rows, where) -> geopandas.GeoDataFrame:
+@dataclass(frozen=True)
+class _CurveRead:
+    """``pyogrio.read_dataframe`` on one layer, falling back from Arrow for curved geometry.
+
+    Shapely holds no curves, so an Arrow read of a layer with arcs fails; GDAL linearises
+    them on the non-Arrow path (with ``OGR_ARC_STEPSIZE``, set by :func:`_arc_step_option`).
+    The fallback counts the curved features by type and notes them
+    (:func:`~landcheck.io.geometry.note_linearised`).
+    """
+
+    source: Source
+    layer: str
+    where: str
+    arc_step: float
+    findings: Findings | None
+
+    def __call__(self, *, use_arrow: bool, fids=None, **kwargs) -> geopandas.GeoDataFrame:
+        path = self.source.gdal_path
+        if use_arrow:
+            try:
+                return pyogrio.read_dataframe(path, layer=self.layer, use_arrow=True,
+                                              fids=fids, **kwargs)
+            except NotImplementedError as exc:  # shapely: "Nonlinear geometry types ..."
+                if "onlinear" not in str(exc):
+                    raise
+            if self.findings is not None:
+                note_linearised(self.curved(fids), self.arc_step, self.where, self.findings)
+        return pyogrio.read_dataframe(path, layer=self.layer, use_arrow=False, fids=fids,
+                                      **kwargs)
+
+    def curved(self, fids=None) -> dict[str, int]:
+        """Number of features of each curved OGR geometry type (among ``fids`` if given)."""
+        name = self.layer.replace('"', '""')
+        where = "" if fids is None else (
+            " WHERE FID IN (" + ",".join(str(int(f)) for f in fids) + ")")
+        types = pyogrio.read_dataframe(
+            self.source.gdal_path, sql=f'SELECT OGR_GEOMETRY FROM "{name}"{where}',
+            sql_dialect="OGRSQL", read_geometry=False)["OGR_GEOMETRY"]
+        counts = types[types.isin(_CURVED_TYPES)].value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+
+_CURVED_TYPES = ("CIRCULARSTRING", "COMPOUNDCURVE", "CURVEPOLYGON", "MULTICURVE",
+                 "MULTISURFACE", "CURVE", "SURFACE")
+
+
+@contextlib.contextmanager
+def _arc_step_option(arc_step: float):
+    """Set GDAL's process-wide OGR_ARC_STEPSIZE (degrees per chord of a linearised arc)."""
+    previous = pyogrio.get_gdal_config_option("OGR_ARC_STEPSIZE")
+    pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": repr(arc_step)})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": previous})
+
+
+def _read_fids(read: _CurveRead, text, columns, rows, where) -> geopandas.GeoDataFrame:
     """Features by OGR id, in the order asked (GDAL returns them in id order)."""
     wanted = np.asarray(rows, dtype=np.int64)
     fids = np.unique(wanted)
     # Arrow reads by id only where they are known to work: GDAL 3.12's FlatGeobuf returns
     # corrupt geometries (or crashes) for Arrow reads by id when some geometries are null
-    arrow = USE_ARROW and source.kind in _ARROW_FID_KINDS
-    gdf = pyogrio.read_dataframe(source.gdal_path, layer=layer, encoding=text.gdal_encoding,
-                                 columns=columns, use_arrow=arrow, fids=fids,
-                                 fid_as_index=True)
+    arrow = USE_ARROW and read.source.kind in _ARROW_FID_KINDS
+    gdf = read(encoding=text.gdal_encoding, columns=columns, use_arrow=arrow, fids=fids,
+               fid_as_index=True)
     got = gdf.index.to_numpy(dtype=np.int64)
     if len(got) != len(fids) or not np.array_equal(np.sort(got), fids):
         missing = np.setdiff1d(fids, got)
