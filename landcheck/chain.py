@@ -84,6 +84,7 @@ __all__ = [
     "decide_working_crs",
     "family_params",
     "fragments",
+    "frame_values",
     "helmert_of",
     "judge",
     "provenance",
@@ -119,14 +120,12 @@ def roles_of(layerset) -> RoleSet:
 
 def read_inputs(patches, layerset, say):
     if isinstance(layerset, Mapping):
-        from landcheck.vocab import normalise_frame
-
         # frames carry canonical columns; their values may still be codes or Chinese names
-        ref = {role: normalise_frame(g, role, where=f"layer {role!r} (a frame)")
+        ref = {role: frame_values(g, role, f"layer {role!r} (a frame)")
                for role, g in layerset.items()}
         if not isinstance(patches, gpd.GeoDataFrame):
             raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
-        patches = normalise_frame(patches, "patches", where="patches (a frame)")
+        patches = frame_values(patches, "patches", "patches (a frame)")
         return check_patch_frame(patches), ref
     from landcheck.layers import LayerSpec
 
@@ -141,6 +140,15 @@ def read_inputs(patches, layerset, say):
         say(f"reading {role} {layerset.spec(role).path}")
         ref[role] = layerset.read(role)
     return patch_gdf, ref
+
+
+def frame_values(frame, role: str, where: str):
+    """A frame given to ``screen``/``check``: its values recognised by the vocabularies and
+    its dates read by the date policy, as for a layer read through a config."""
+    from landcheck.dates import dates_of_frame
+    from landcheck.vocab import normalise_frame
+
+    return dates_of_frame(normalise_frame(frame, role, where=where), role, where=where)
 
 
 def check_patch_frame(gdf):
