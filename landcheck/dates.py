@@ -43,7 +43,15 @@ import pandas as pd
 
 from landcheck.errors import DataWarning, InputError, format_ids
 
-__all__ = ["DATE_FIELDS", "EXCEL_EPOCH", "EXCEL_SERIAL_RANGE", "dates_of_frame", "parse_dates"]
+__all__ = [
+    "DATE_FIELDS",
+    "EXCEL_EPOCH",
+    "EXCEL_SERIAL_RANGE",
+    "dates_of_frame",
+    "later_than",
+    "parse_dates",
+    "warn_later",
+]
 
 #: Canonical fields holding dates; read by :func:`parse_dates`.
 DATE_FIELDS = frozenset(
@@ -59,7 +67,7 @@ _TEXT = re.compile(
     r"(?:(?:T|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?$"
 )
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
-_NAT = np.datetime64("NaT", "ms")
+_NAT = np.datetime64("NaT", "us")
 # what a value is: its kind, then how it reads
 _STAMP, _NUM, _TEXT_KIND, _BLANK, _OTHER = range(5)
 _OK, _JUNK, _IMPOSSIBLE, _SERIAL = range(4)
@@ -67,7 +75,7 @@ _OK, _JUNK, _IMPOSSIBLE, _SERIAL = range(4)
 
 def parse_dates(values, *, where: str, field: str, canonical: str | None = None,
                 role: str | None = None, ids=None) -> pd.Series:
-    """``values`` as ``datetime64[ms]`` by the date policy of :mod:`landcheck.dates`.
+    """``values`` as ``datetime64[us]`` by the date policy of :mod:`landcheck.dates`.
 
     ``where`` names the file (and layer) or frame, ``field`` the field as the source names
     it, ``canonical``/``role`` what it is for landcheck; ``ids`` (aligned with ``values``)
@@ -95,7 +103,7 @@ def parse_dates(values, *, where: str, field: str, canonical: str | None = None,
     state = np.where(kind == _OTHER, _JUNK, _OK).astype(np.int8)
     stamp = kind == _STAMP
     if stamp.any():
-        out[stamp] = pd.to_datetime(pd.Series(raw[stamp])).to_numpy().astype("datetime64[ms]")
+        out[stamp] = pd.to_datetime(pd.Series(raw[stamp])).to_numpy().astype("datetime64[us]")
     text = kind == _TEXT_KIND
     out[text], state[text] = _from_text(strings[text])
     num = kind == _NUM
@@ -143,11 +151,11 @@ def _from_text(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     form = parts["y"].notna().to_numpy()
     y, m, d, hh, mm, ss = (pd.to_numeric(parts[c]).fillna(0).to_numpy(dtype=np.int64)
                            for c in ("y", "m", "d", "H", "M", "S"))
-    frac = parts["f"].fillna("0").str.ljust(3, "0").str[:3].astype(int).to_numpy()
+    frac = parts["f"].fillna("0").str.ljust(6, "0").astype(int).to_numpy()
     dates, ok = _compose(y, m, d)
     ok &= (hh <= 23) & (mm <= 59) & (ss <= 59)
-    ms = ((hh * 60 + mm) * 60 + ss) * 1000 + frac
-    out = np.where(form & ok, dates + ms.astype("timedelta64[ms]"), _NAT)
+    us = ((hh * 60 + mm) * 60 + ss) * 1_000_000 + frac
+    out = np.where(form & ok, dates + us.astype("timedelta64[us]"), _NAT)
     placeholder = (m == 0) & (d == 0)
     state = np.select([~form | placeholder, ~ok], [_JUNK, _IMPOSSIBLE], _OK).astype(np.int8)
     return out, state
@@ -161,8 +169,8 @@ def _from_numbers(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     serial = (x >= lo) & (x <= hi)
     n = np.where(compact, x, 0).astype(np.int64)
     dates, ok = _compose(n // 10000, n // 100 % 100, n % 100)
-    ms = np.round(np.where(serial, x, 0) * 86_400_000).astype(np.int64)
-    from_serial = EXCEL_EPOCH.astype("datetime64[ms]") + ms.astype("timedelta64[ms]")
+    us = np.round(np.where(serial, x, 0) * 86_400_000_000).astype(np.int64)
+    from_serial = EXCEL_EPOCH.astype("datetime64[us]") + us.astype("timedelta64[us]")
     out = np.where(compact & ok, dates, np.where(serial, from_serial, _NAT))
     placeholder = compact & (n % 10000 == 0)
     state = np.select([serial, ~compact | placeholder, ~ok], [_SERIAL, _JUNK, _IMPOSSIBLE],
@@ -171,14 +179,14 @@ def _from_numbers(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _compose(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``datetime64[ms]`` of year, month, day, and whether that day exists."""
+    """``datetime64[us]`` of year, month, day, and whether that day exists."""
     ok = (m >= 1) & (m <= 12) & (d >= 1)
     month = np.where(ok, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
     first = month.astype("datetime64[D]")
     length = ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
     ok &= d <= length
     day = first + np.where(ok, d - 1, 0).astype("timedelta64[D]")
-    return day.astype("datetime64[ms]"), ok
+    return day.astype("datetime64[us]"), ok
 
 
 class _Context:
@@ -240,3 +248,27 @@ def dates_of_frame(frame: pd.DataFrame, role: str, *, where: str) -> pd.DataFram
     for col in cols:
         out[col] = parse_dates(frame[col], where=where, field=col, role=role, ids=ids)
     return out
+
+
+def later_than(frame: pd.DataFrame, reference_date, field: str = "after") -> list:
+    """The ids (else the 0-based rows) of the features whose ``field`` is later than
+    ``reference_date`` (none where the frame lacks the field)."""
+    if field not in frame.columns:
+        return []
+    dates = pd.to_datetime(frame[field], errors="coerce").to_numpy().astype("datetime64[D]")
+    late = dates > np.datetime64(reference_date, "D")
+    ids = frame["id"].to_numpy() if "id" in frame.columns else np.arange(len(frame))
+    return ids[late].tolist()
+
+
+def warn_later(ids: list, reference_date, *, where: str, field: str = "after") -> None:
+    """One ``DataWarning`` naming the count and ``ids`` of the patches whose after-image
+    date is later than the reference date (the city pack's ``legality.after_date_future``
+    makes them needs_review)."""
+    if ids:
+        warnings.warn(
+            f"{where}: {len(ids)} patch(es) have an after-image date (`{field}`) later than "
+            f"the reference date {reference_date} (ids {format_ids(ids)}); the rule "
+            "legality.after_date_future (city2023 pack) makes them needs_review. Check the "
+            "image dates, or the reference date (reference_date / --as-of).",
+            DataWarning, stacklevel=3)
