@@ -85,6 +85,7 @@ __all__ = [
     "decide_working_crs",
     "family_params",
     "fragments",
+    "frame_values",
     "helmert_of",
     "judge",
     "provenance",
@@ -122,16 +123,15 @@ def read_inputs(patches, layerset, say):
     if isinstance(layerset, Mapping):
         # frames carry canonical columns; their values may still be codes or Chinese names
         from landcheck.layers import check_frame_geometry_types
-        from landcheck.vocab import normalise_frame
 
-        ref = {role: normalise_frame(g, role, where=f"layer {role!r} (a frame)")
+        ref = {role: frame_values(g, role, f"layer {role!r} (a frame)")
                for role, g in layerset.items()}
         for role, g in ref.items():
             if role in BUILTIN and isinstance(g, gpd.GeoDataFrame):
                 check_frame_geometry_types(g, BUILTIN[role], f"layer {role!r} (a frame)")
         if not isinstance(patches, gpd.GeoDataFrame):
             raise TypeError("with a dict of layers, patches must be a GeoDataFrame")
-        patches = normalise_frame(patches, "patches", where="patches (a frame)")
+        patches = frame_values(patches, "patches", "patches (a frame)")
         check_frame_geometry_types(patches, BUILTIN["patches"], "patches (a frame)")
         return check_patch_frame(patches), ref
     from landcheck.layers import LayerSpec
@@ -150,6 +150,15 @@ def read_inputs(patches, layerset, say):
         say(f"reading {role} {layerset.spec(role).path}")
         ref[role] = layerset.read(role)
     return patch_gdf, ref
+
+
+def frame_values(frame, role: str, where: str):
+    """A frame given to ``screen``/``check``: its values recognised by the vocabularies and
+    its dates read by the date policy, as for a layer read through a config."""
+    from landcheck.dates import dates_of_frame
+    from landcheck.vocab import normalise_frame
+
+    return dates_of_frame(normalise_frame(frame, role, where=where), role, where=where)
 
 
 def check_patch_frame(gdf):

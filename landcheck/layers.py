@@ -38,6 +38,7 @@ import pandas as pd
 import pyproj
 
 from landcheck.area import AREA_METHODS
+from landcheck.dates import DATE_FIELDS, parse_dates
 from landcheck.errors import ConfigError, DataWarning, GeometryError, InputError, format_ids
 from landcheck.provenance import ATTRS_KEY
 from landcheck.roles import BUILTIN, Role, RoleSet, custom_role
@@ -78,10 +79,6 @@ ROLES: dict[str, RoleSpec] = {
     for name, r in BUILTIN.items()
 }
 
-#: Canonical fields holding dates; converted to ``datetime64`` on reading.
-DATE_FIELDS = frozenset(
-    {"before", "after", "issued", "date", "start", "end", "approved", "implemented", "accepted"}
-)
 #: Canonical fields holding codes; they must be text (``"0101"``, never ``101``).
 CODE_FIELDS = frozenset({"class", "planting", "township", "type"})
 
@@ -681,7 +678,8 @@ def apply_mapping(gdf, spec: LayerSpec):
 
     Canonical columns come first; unmapped source columns are kept after them (a
     source column that clashes with a canonical name is kept as ``src_<name>``).
-    Dates become ``datetime64``; codes must be text.
+    Dates become ``datetime64`` by the date policy of :mod:`landcheck.dates`; codes must be
+    text.
     """
     where = f"{spec.path}" + (f" layer {spec.layer}" if spec.layer else "")
     rename = {src: canonical for canonical, src in spec.fields.items()}
@@ -767,22 +765,7 @@ def _check_code_column(df, canonical: str, spec: LayerSpec, where: str) -> None:
 
 
 def _to_dates(df, canonical: str, spec: LayerSpec, where: str) -> pd.Series:
-    col = df[canonical]
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return col
-    raw = col.astype("string").str.strip()
-    text = raw.str.replace(r"[./年月]", "-", regex=True).str.rstrip("日")
-    compact = text.str.fullmatch(r"\d{8}").fillna(False)
-    text = text.where(~compact, text.str[:4] + "-" + text.str[4:6] + "-" + text.str[6:])
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    bad = raw.notna() & (raw != "") & parsed.isna()
-    if bad.any():
-        ids = df["id"][bad] if "id" in df.columns else df.index[bad]
-        warnings.warn(
-            f"{where}: {int(bad.sum())} value(s) of {spec.fields[canonical]!r} ({spec.role} "
-            f"`{canonical}`) are not dates (ids {format_ids(ids)}; e.g. {raw[bad].iloc[0]!r}); "
-            "they are treated as missing. Use YYYY-MM-DD.",
-            DataWarning,
-            stacklevel=4,
-        )
-    return parsed
+    """The field by the date policy of :mod:`landcheck.dates`."""
+    ids = df["id"] if "id" in df.columns else None
+    return parse_dates(df[canonical], where=where, field=spec.fields[canonical],
+                       canonical=canonical, role=spec.role, ids=ids)

@@ -42,6 +42,7 @@ from landcheck.chain import (  # noqa: F401  (VERDICT_FACTS, DEFAULT_TOLERANCE_M
     tolerance_of,
 )
 from landcheck.collector import cyclic_gc_paused
+from landcheck.dates import later_than, warn_later
 from landcheck.facts import fact_schema
 from landcheck.roles import BUILTIN
 from landcheck.unchecked import null_absent
@@ -69,7 +70,7 @@ def load_rules(
     >>> from landcheck import load_rules
     >>> pack = load_rules("city2023", overrides={"legality.sliver_m2": 5})
     >>> pack.name, pack.version
-    ('city2023', '1.1.0')
+    ('city2023', '1.2.0')
     >>> pack.params["legality.approved"]["sliver_m2"]
     5
     """
@@ -186,6 +187,7 @@ def screen(
     say(f"overlay: {len(patch_gdf)} patches × {len(ref)} layers in {crs_decision.label()}")
     ref_date = as_date(reference_date)
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
+    warn_later(later_than(patch_gdf, ref_date), ref_date, where=_where(patch_gdf))
     # facts, rules, verdicts, reasons and fragments allocate a few containers per patch; the
     # cyclic collector would walk every loaded feature each time, and finds next to nothing
     with cyclic_gc_paused():
@@ -208,6 +210,13 @@ def screen(
         pack=pack,
         roles=roles,
     )
+
+
+def _where(patch_gdf) -> str:
+    from landcheck.provenance import source_info
+
+    info = source_info(patch_gdf)
+    return str(info.path) if info is not None else "patches"
 
 
 class ScreenResult:

@@ -43,6 +43,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from landcheck.dates import later_than, warn_later
 from landcheck.engine import LayerIndex, chunk_margin, default_threads, facts_in_chunks
 from landcheck.errors import InputError, WriteError
 from landcheck.io.read import layer_extent, read_field
@@ -188,6 +189,7 @@ def screen_to_gpkg(
     run = {"reference_date": pd.Timestamp(ref_date), "year": ref_date.year}
     counts: dict[str, int] = {}
     areas: dict[str, float] = {}
+    late: list = []  # patches whose after-date is later than the reference date
     sums = _Sums(pack, roles) if xlsx_target is not None else None
     done = 0
     say(f"streaming {len(keys)} patches in {len(chunks)} chunks of ≤ {chunk_size} "
@@ -205,6 +207,7 @@ def screen_to_gpkg(
                 info = source_info(gdf)
                 notes += [n for n in (info.notes if info is not None else ()) if n not in notes]
             gdf = to_working(gdf, crs_decision.crs, "patches", spec.helmert)
+            late += later_than(gdf, ref_date)
             with cyclic_gc_paused():  # as in landcheck.screen
                 overlay = facts_in_chunks(gdf, index, crs=crs_decision.crs, tolerance_m=tol,
                                           params=params, threads=threads,
@@ -224,6 +227,7 @@ def screen_to_gpkg(
             say(f"chunk {i + 1}/{len(chunks)}: {len(gdf)} patches in "
                 f"{time.perf_counter() - tc:.1f} s ({done}/{len(keys)}, "
                 f"{time.perf_counter() - t0:.0f} s so far{_eta(t_chunks, done, len(keys))})")
+        warn_later(late, ref_date, where=str(spec.path))
         stub = _empty_frame()
         if patch_info is not None:
             stub.attrs[ATTRS_KEY] = dataclasses.replace(patch_info, n_features=len(keys),

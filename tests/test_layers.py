@@ -198,15 +198,25 @@ def test_apply_mapping_renames_orders_and_types():
     assert list(gdf.columns) == ["XMMC", "PZRQ", "PZWH", "id", "geometry"]  # input untouched
 
 
-def test_bad_dates_warn_with_ids():
+def test_dates_that_are_not_dates_warn_with_ids():
+    gdf = gpd.GeoDataFrame(
+        {"PZWH": ["A", "B"], "PZRQ": ["待定", "2022-01-02"]},
+        geometry=[box(0, 0, 1, 1)] * 2,
+        crs="EPSG:4527",
+    )
+    with pytest.warns(DataWarning, match=r"1 value\(s\) of field 'PZRQ'.*'A'"):
+        out = apply_mapping(gdf, _spec("approvals", id="PZWH", date="PZRQ"))
+    assert out["date"].isna().tolist() == [True, False]
+
+
+def test_dates_that_cannot_exist_are_refused_with_ids():
     gdf = gpd.GeoDataFrame(
         {"PZWH": ["A", "B"], "PZRQ": ["2022-13-45", "2022-01-02"]},
         geometry=[box(0, 0, 1, 1)] * 2,
         crs="EPSG:4527",
     )
-    with pytest.warns(DataWarning, match=r"1 value\(s\) of 'PZRQ'.*'A'"):
-        out = apply_mapping(gdf, _spec("approvals", id="PZWH", date="PZRQ"))
-    assert out["date"].isna().tolist() == [True, False]
+    with pytest.raises(InputError, match=r"'PZRQ' \(approvals `date`\).*'A'.*'2022-13-45'"):
+        apply_mapping(gdf, _spec("approvals", id="PZWH", date="PZRQ"))
 
 
 def test_numeric_codes_refused():

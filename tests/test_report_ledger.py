@@ -68,14 +68,14 @@ def test_sheets_summary_statistics_one_per_township_and_hidden_fields(ledger):
     assert wb["字段 Fields"].sheet_state == "hidden"
     assert [c.value for c in wb["字段 Fields"][2]][:2] == ["id", "监测编号"]
     summary = [c for row in wb["汇总 Summary"].iter_rows(values_only=True) for c in row if c]
-    assert "示范县2023Q3 图斑核查台账 汇总" in summary and "city2023 1.1.0" in summary
+    assert "示范县2023Q3 图斑核查台账 汇总" in summary and "city2023 1.2.0" in summary
     assert "城关镇" in summary and "违法图斑数 (illegal_patches)" in summary
 
 
 def test_township_sheet_header_types_formats_and_totals(ledger):
     ws = openpyxl.load_workbook(ledger)["349901001 城关镇"]
     assert ws["A1"].value == "示范县2023Q3 图斑核查台账 · 349901001 城关镇"
-    assert "city2023 1.1.0" in ws["A2"].value and "2023-09-30" in ws["A2"].value
+    assert "city2023 1.2.0" in ws["A2"].value and "2023-09-30" in ws["A2"].value
     assert "2026-01-02T03:04:05" in ws["A2"].value
     codes = [c.value for c in ws[3]]
     head = [c.value for c in ws[4]]

@@ -77,10 +77,8 @@ def check(subject: str, layers, rules="city2023", *, overrides=None, working_crs
                          "the config (or the frame to the dict) to run this check")
     say(f"reading {subject} and reference layers")
     if isinstance(layerset, dict):  # frames: values recognised as for config layers
-        from landcheck.vocab import normalise_frame
-
-        feats = normalise_frame(layerset[subject], subject, where=f"layer {subject!r} (a frame)")
-        refs = {r: normalise_frame(g, r, where=f"layer {r!r} (a frame)")
+        feats = ch.frame_values(layerset[subject], subject, f"layer {subject!r} (a frame)")
+        refs = {r: ch.frame_values(g, r, f"layer {r!r} (a frame)")
                 for r, g in layerset.items() if r != subject}
     else:
         feats = layerset.read(subject)
