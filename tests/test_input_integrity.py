@@ -196,3 +196,21 @@ def test_a_config_that_is_not_utf8_is_still_refused(tmp_path):
     config.write_bytes('name = "示范县"\n'.encode("gbk"))
     with pytest.raises(ConfigError, match="not UTF-8"):
         LayerSet.from_config(config)
+
+
+# --- unreadable files ------------------------------------------------------------------------
+
+def test_an_empty_geopackage_says_it_is_empty(tmp_path):
+    path = tmp_path / "永农.gpkg"
+    path.write_bytes(b"")
+    with pytest.raises(LayerReadError, match=r"永农\.gpkg: the file is empty \(0 bytes\)"):
+        read_layer(path)
+
+
+def test_a_file_that_is_not_its_format_says_so_without_gdals_driver_advice(tmp_path):
+    path = tmp_path / "永农.gpkg"
+    path.write_text("这不是 GeoPackage", encoding="utf-8")
+    with pytest.raises(LayerReadError, match="cannot be opened as gpkg") as err:
+        read_layer(path)
+    assert "prefixing the file path" not in str(err.value)
+    assert "of the format its suffix says" in str(err.value)

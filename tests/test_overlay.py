@@ -308,6 +308,7 @@ def test_bad_geometries_are_flagged_not_fatal():
         "empty geometry",
         "empty geometry",
     ]
+    assert facts["geom_problem_zh"].tolist()[1:] == ["几何无效，如自相交", "几何为空", "几何为空"]
     assert facts.loc[1:, "area_m2"].tolist() == [0.0, 0.0, 0.0]
     assert facts.loc[0, "approved_m2"] > 0
 

@@ -12,6 +12,10 @@ from landcheck.vocab import patch_category, patch_type_name
 
 __all__ = ["patch_base"]
 
+#: ``geom_problem`` in Chinese, for the Chinese reasons
+_PROBLEM_ZH = {"not a polygon": "不是面要素", "invalid geometry": "几何无效，如自相交",
+               "empty geometry": "几何为空"}
+
 
 def patch_base(patches, geoms, crs, method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
     n = len(geoms)
@@ -37,6 +41,7 @@ def patch_base(patches, geoms, crs, method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
         facts["reported_area_m2"] = pd.to_numeric(patches["area"], errors="coerce").to_numpy()
     facts["geom_ok"] = ok
     facts["geom_problem"] = pd.array(problem, dtype="string")
+    facts["geom_problem_zh"] = pd.array([_PROBLEM_ZH.get(p) for p in problem], dtype="string")
     area = np.zeros(n)
     area[ok] = official_area(geoms[ok], crs=crs, method=method)
     facts["area_m2"] = area

@@ -79,6 +79,7 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
     _c("type_name", "text", "Chinese name of the patch type (patch_types.csv), for reasons"),
     _c("geom_problem", "text",
        "why the geometry cannot be judged (empty/invalid/not polygonal), else null"),
+    _c("geom_problem_zh", "text", "geom_problem in Chinese (几何为空 / 几何无效 / 不是面要素)"),
     _c("before", "date", "date of the before-image (前时相)"),
     _c("after", "date", "date of the after-image (后时相)"),
     _c("issued", "date", "date the patch was issued (下发日期)"),

@@ -222,8 +222,20 @@ def list_source_layers(source: Source) -> list[tuple[str, str | None]]:
     try:
         raw = pyogrio.list_layers(source.gdal_path)
     except Exception as exc:  # pyogrio raises DataSourceError and plain OSErrors
-        raise LayerReadError(f"{source.given}: cannot be opened as {source.kind} ({exc})") from None
+        raise LayerReadError(_unopenable(source, exc)) from None
     return [(str(name), None if gtype is None else str(gtype)) for name, gtype in raw]
+
+
+def _unopenable(source: Source, exc: Exception) -> str:
+    """Why ``source`` cannot be opened, in terms of the file: an empty file says so; GDAL's
+    own advice (a driver prefix) is left out, landcheck chooses the driver by suffix."""
+    path = source.path
+    if path.is_file() and path.stat().st_size == 0:
+        return (f"{source.given}: the file is empty (0 bytes), not a {source.kind}; it was "
+                f"probably cut off while copying or exporting: copy or export it again")
+    detail = str(exc).split("; It might help to specify the correct driver", 1)[0].strip()
+    return (f"{source.given}: cannot be opened as {source.kind} ({detail}); check that the "
+            f"file is complete and of the format its suffix says")
 
 
 def _parquet_geometry_type(source: Source) -> str | None:
