@@ -10,6 +10,7 @@ from landcheck._version import __version__
 from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
 from landcheck.cli.options import set_log_level, verbosity_opts
+from landcheck.cli.report import report_group
 from landcheck.cli.rules import rules_cmd
 from landcheck.cli.screen import screen_cmd
 from landcheck.cli.site import site_cmd
@@ -46,3 +47,4 @@ cli.add_command(screen_cmd)
 cli.add_command(check_cmd)
 cli.add_command(rules_cmd)
 cli.add_command(site_cmd)
+cli.add_command(report_group)
