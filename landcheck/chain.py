@@ -208,13 +208,19 @@ def helmert_of(layerset, role):
     return spec.helmert if spec is not None else None
 
 
+#: the patches' column of relative area changes by repairs after reprojection (facts/base.py)
+REPAIR_COLUMN = "reprojection_change"
+
+
 def to_working(gdf, crs, role, helmert):
     """A layer in the working CRS; messages name the role and its file."""
     from landcheck.crs import to_crs
 
     info = source_info(gdf)
     where = f"{role} ({info.path})" if info is not None else role
-    return to_crs(gdf, crs, helmert=helmert, source=where)
+    # patches keep their repair's area change: legality.reprojection_repaired reads it
+    column = REPAIR_COLUMN if role == "patches" else None
+    return to_crs(gdf, crs, helmert=helmert, source=where, repair_column=column)
 
 
 def check_engine(engine, scheduler, shared_dir, threads, chunk_size, partition="tiles") -> None:

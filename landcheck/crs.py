@@ -316,8 +316,13 @@ def make_transformer(src, dst, *, helmert: Mapping | None = None,
 
 
 def to_crs(gdf: gpd.GeoDataFrame, dst, *, helmert: Mapping | None = None,
-           source: str = "") -> gpd.GeoDataFrame:
+           source: str = "", repair_column: str | None = None) -> gpd.GeoDataFrame:
     """Return a copy of ``gdf`` in ``dst``; the input is not modified.
+
+    Polygons the transformation makes invalid are repaired
+    (:func:`landcheck.io.geometry.repair_reprojected`); with ``repair_column`` the copy also
+    gets that float column: each repaired polygon's relative area change, null elsewhere
+    (also when no transformation is needed).
 
     Vectorised (one ``shapely.transform`` call); columns, index and ``attrs`` are kept, Z is
     kept where present. An equivalent CRS gives a plain copy. See :func:`make_transformer`
@@ -339,6 +344,8 @@ def to_crs(gdf: gpd.GeoDataFrame, dst, *, helmert: Mapping | None = None,
                        "before transforming.")
     dst = _as_crs(dst, source, "target CRS")
     out = gdf.copy()
+    if repair_column is not None:
+        out[repair_column] = np.full(len(out), np.nan)
     if _same_crs(gdf.crs, dst):
         out.set_crs(dst, allow_override=True, inplace=True)
         return out
@@ -346,12 +353,16 @@ def to_crs(gdf: gpd.GeoDataFrame, dst, *, helmert: Mapping | None = None,
     geoms = shapely.transform(np.asarray(gdf.geometry.array), transformer.transform,
                               include_z=None, interleaved=False)
     _check_finite(geoms, gdf.index, gdf.crs, dst, source)
-    geoms = _repair_transformed(np.asarray(gdf.geometry.array), geoms, out, dst, source)
+    changes = np.full(len(out), np.nan) if repair_column is not None else None
+    geoms = _repair_transformed(np.asarray(gdf.geometry.array), geoms, out, dst, source, changes)
     out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=dst)
+    if repair_column is not None:
+        out[repair_column] = changes
     return out
 
 
-def _repair_transformed(before, after, out: gpd.GeoDataFrame, dst: CRS, source: str):
+def _repair_transformed(before, after, out: gpd.GeoDataFrame, dst: CRS, source: str,
+                        changes=None):
     """Polygons the transformation made invalid, repaired; the notes go into ``out.attrs``."""
     import dataclasses
 
@@ -361,7 +372,7 @@ def _repair_transformed(before, after, out: gpd.GeoDataFrame, dst: CRS, source: 
     findings = Findings()
     labels = FeatureLabels.of(out, "id" if "id" in out.columns else None)
     where = f"{_where(source)}reprojected to {_label(dst)}".strip()
-    after = repair_reprojected(before, after, labels, where, findings)
+    after = repair_reprojected(before, after, labels, where, findings, changes=changes)
     info = out.attrs.get("landcheck_source")
     if findings.notes and dataclasses.is_dataclass(info):
         out.attrs["landcheck_source"] = dataclasses.replace(

@@ -21,6 +21,7 @@ import zipfile
 
 import geopandas
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyogrio.raw
 import pytest
@@ -34,6 +35,7 @@ from landcheck.io import read_layer, write_layer
 from landcheck.io.findings import FeatureLabels, Findings
 from landcheck.io.geometry import ARC_STEP_DEGREES, arc_area_error, repair_reprojected
 from landcheck.provenance import source_info
+from landcheck.screen import load_rules
 
 CX, CY, R = 500_000.0, 3_500_000.0, 100.0
 
@@ -164,6 +166,38 @@ def test_a_repair_beyond_the_tolerance_names_the_ids_to_check():
     (_, message), = findings.pending
     assert "'A'" in message and "'B'" not in message.replace("'A'", "")
     assert "changed area by more than 0.001" in message  # signed area 0 → 2: infinite change
+
+
+@pytest.mark.parametrize(("limit_pct", "reviewed"), [(0.1, False), (0.0001, True)])
+def test_a_repair_that_moves_the_area_beyond_the_parameter_is_needs_review(limit_pct, reviewed):
+    """The W polygon's repair moves its area by 4.8e-6 (0.00048 %): within the pack's 0.1 %,
+    beyond 0.0001 % (legality.reprojection_repaired, naming the change in Chinese)."""
+    from landcheck import screen
+
+    patches = geopandas.GeoDataFrame(
+        {"id": ["W1", "B2"], "type": ["20", "20"],
+         "before": pd.to_datetime(["2022-12-31"] * 2), "after": pd.to_datetime(["2023-06-30"] * 2)},
+        geometry=[w_polygon(), shapely.box(LON0, LAT - 0.02, LON0 + 0.01, LAT - 0.01)],
+        crs="EPSG:4490")
+    farmland = geopandas.GeoDataFrame({"id": ["F1"]}, geometry=[shapely.box(LON0, LAT - 0.02,
+                                                                           LON1, LAT + 0.05)],
+                                      crs="EPSG:4490")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = screen(patches, {"permanent_farmland": farmland}, reference_date="2023-09-30",
+                        working_crs="EPSG:4549", families=["legality"],
+                        rules=load_rules("city2023", overrides={
+                            "legality.reprojection_change_pct": limit_pct}))
+    v = result.verdicts.set_index("id")
+    change = result.facts.set_index("id").loc["W1", "reprojection_change_pct"]
+    assert change == pytest.approx(4.8e-4, rel=0.05)
+    assert math.isnan(result.facts.set_index("id").loc["B2", "reprojection_change_pct"])
+    assert ("legality.reprojection_repaired" in v.loc["W1", "rules"]) is reviewed
+    assert "legality.reprojection_repaired" not in v.loc["B2", "rules"]
+    if reviewed:  # the rule joins the others; the worst verdict wins (here: on farmland)
+        assert v.loc["W1", "verdict"] in ("needs_review", "illegal")
+        assert "图斑投影变换后几何无效，修复后面积变化" in v.loc["W1", "reasons_zh"]
+    assert v.loc["W1", "area_m2"] > 1e8  # never area 0
 
 
 def test_polygons_invalid_before_reprojection_are_left_to_the_read_policy():

@@ -40,6 +40,9 @@ def patch_base(patches, geoms, crs, method=DEFAULT_AREA_METHOD) -> pd.DataFrame:
     if "area" in patches.columns:
         facts["reported_area_m2"] = pd.to_numeric(patches["area"], errors="coerce").to_numpy()
     facts["geom_ok"] = ok
+    facts["reprojection_change_pct"] = 100 * (  # crs.to_crs(repair_column=...) via chain
+        pd.to_numeric(patches["reprojection_change"], errors="coerce").to_numpy(dtype=float)
+        if "reprojection_change" in patches.columns else np.full(n, np.nan))
     facts["geom_problem"] = pd.array(problem, dtype="string")
     facts["geom_problem_zh"] = pd.array([_PROBLEM_ZH.get(p) for p in problem], dtype="string")
     area = np.zeros(n)

@@ -84,6 +84,9 @@ FACT_COLUMNS: tuple[FactColumn, ...] = (
     _c("after", "date", "date of the after-image (后时相)"),
     _c("issued", "date", "date the patch was issued (下发日期)"),
     _c("geom_ok", "bool", "patch geometry is a valid, non-empty polygon"),
+    _c("reprojection_change_pct", "number",
+       "area change (% of the patch) of the repair of a patch that the transformation into the "
+       "working CRS made invalid (100: nothing left); null where no repair was needed"),
     _c("area_m2", "number", "official (ellipsoidal) area of the patch, m²"),
     _c("reported_area_m2", "number", "the area the patch file reports (JCMJ), m², as given"),
     _c("width_m", "number",

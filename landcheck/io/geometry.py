@@ -219,14 +219,17 @@ def repair_polygonal(geoms: np.ndarray) -> np.ndarray:
 
 def repair_reprojected(before: np.ndarray, after: np.ndarray, labels: FeatureLabels, where: str,
                        findings: Findings, *,
-                       tolerance: float = REPROJECTION_AREA_TOLERANCE) -> np.ndarray:
+                       tolerance: float = REPROJECTION_AREA_TOLERANCE,
+                       changes: np.ndarray | None = None) -> np.ndarray:
     """Repair the polygons that are valid in ``before`` but invalid in ``after`` (reprojected).
 
     Repairs use :func:`repair_polygonal`. Polygons already invalid before are left as the
     read policy (``on_invalid``) left them. Each repair is noted with its area change against
     the invalid polygon's own (shoelace) area; a GeometryWarning names the repaired ids and,
     apart, those whose area changed by more than ``tolerance`` (relative), or that became
-    empty.
+    empty. ``changes``, if given (a float array as long as ``after``), receives each repaired
+    polygon's relative area change (1 where the repair left nothing) and keeps its other
+    values.
     """
     candidates = np.flatnonzero(np.isin(shapely.get_type_id(after), [3, 6]) &
                                 ~shapely.is_valid(after))
@@ -240,6 +243,8 @@ def repair_reprojected(before: np.ndarray, after: np.ndarray, labels: FeatureLab
     a0, a1 = shapely.area(after[bad]), shapely.area(fixed)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(a0 > 0, np.abs(a1 - a0) / a0, np.inf)
+    if changes is not None:
+        changes[bad] = np.where(shapely.is_empty(fixed) | np.isinf(change), 1.0, change)
     _note_repairs(after[bad], fixed, labels.select(bad), findings, "after reprojection")
     n = int(bad.sum())
     message = (f"{where}: {n} polygon(s) valid before reprojection are invalid after it and "
