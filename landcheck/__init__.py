@@ -21,6 +21,7 @@ from landcheck.area import (
     official_area,
     planar_area,
 )
+from landcheck.cases import Ledger
 from landcheck.checks.run import check
 from landcheck.crs import CRSDecision, choose_working_crs, resolve_crs, to_crs
 from landcheck.errors import LandcheckError, LandcheckWarning
@@ -41,6 +42,7 @@ __all__ = [
     "LayerReport",
     "LayerSet",
     "LayerSpec",
+    "Ledger",
     "ScreenResult",
     "SiteReport",
     "SourceInfo",

@@ -32,6 +32,7 @@ __all__ = [
     "LandcheckError",
     "LandcheckWarning",
     "LayerReadError",
+    "LedgerError",
     "MissingLayerWarning",
     "OutputExistsError",
     "RuleError",
@@ -95,6 +96,11 @@ class OutputExistsError(LandcheckError, FileExistsError):
 
 class WriteError(LandcheckError, OSError):
     """An output could not be written (nothing half-written is left behind)."""
+
+
+class LedgerError(LandcheckError, ValueError):
+    """A case-ledger operation that cannot be done: a refused close, an over-claimed
+    rectification, an unknown case or field, a ledger file of another schema version."""
 
 
 class RuleError(LandcheckError, ValueError):

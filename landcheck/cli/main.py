@@ -9,6 +9,7 @@ import click
 from landcheck._version import __version__
 from landcheck.cli.check import check_cmd
 from landcheck.cli.inspect import inspect_cmd
+from landcheck.cli.ledger import ledger_cmd
 from landcheck.cli.options import set_log_level, verbosity_opts
 from landcheck.cli.report import report_group
 from landcheck.cli.rules import rules_cmd
@@ -30,6 +31,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       landcheck inspect data/samples/county.toml
       landcheck screen --layers data/samples/county.toml -o out/verdicts.gpkg --xlsx out/ledger.xlsx
       landcheck check projects --layers data/samples/county.toml -o out/projects.gpkg
+      landcheck ledger import cases.gpkg out/verdicts.gpkg
     """
     logging.basicConfig(format="landcheck: %(levelname)s: %(message)s")
     set_log_level(verbose, quiet)
@@ -48,3 +50,4 @@ cli.add_command(check_cmd)
 cli.add_command(rules_cmd)
 cli.add_command(site_cmd)
 cli.add_command(report_group)
+cli.add_command(ledger_cmd)
