@@ -388,7 +388,8 @@ class Ledger:
     def add_rectification(self, case_id: str, /, *, method: str, area_m2: float,
                           date=None, document: str | None = None, who: str) -> float:
         """Record a rectification; returns the case's unrectified area, which is its
-        illegal area minus everything rectified (an over-claim is an error)."""
+        illegal area minus everything rectified, never below 0 (adding area beyond the
+        illegal area is an error)."""
         where = f"case {case_id}: "
         method = self.workflow.code("methods", method, where=where)
         area = float(area_m2)
@@ -398,7 +399,9 @@ class Ledger:
         with self.store.write():
             old = self._case(case_id)
             total = old["rectified_m2"] + area
-            if total > old["illegal_m2"] + _EPS_M2:
+            # a later round may have shrunk the illegal area below what was rectified: the
+            # record of a method without area (e.g. 未整改) is still taken
+            if area > 0 and total > old["illegal_m2"] + _EPS_M2:
                 raise LedgerError(
                     f"{where}rectifying {area:.2f} m² more would make {total:.2f} m² "
                     f"rectified of {old['illegal_m2']:.2f} m² illegal ({old['rectified_m2']:.2f}"
