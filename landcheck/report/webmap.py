@@ -200,7 +200,9 @@ def _layer_names(gpkg: Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(gpkg)]
     except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
+        why = str(exc).replace(str(gpkg), "").strip("' ").split("; It might help")[0].rstrip(".")
+        raise InputError(f"{gpkg}: not a readable GeoPackage ({why}); give the GeoPackage "
+                         "written by landcheck screen") from None
 
 
 def _read(gpkg: Path, layer: str, fields):
