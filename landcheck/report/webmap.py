@@ -148,7 +148,7 @@ def write_map(gpkg_path, html_path, *, overwrite: bool = False, layers=None,
     from landcheck.io.atomic import atomic_file
 
     gpkg, target, layerset = _check_options(gpkg_path, html_path, overwrite, layers)
-    patches = _read(gpkg, "verdicts", _PATCH_FIELDS)
+    patches = _read(gpkg, "verdicts", [*_PATCH_FIELDS, "reasons_zh"])
     if patches.crs is None:
         raise InputError(f"{gpkg}: layer 'verdicts' has no CRS; write it with landcheck screen")
     categories, column = _categories(gpkg, "verdicts", patches)
@@ -353,12 +353,12 @@ def _encode(geoms) -> dict:
         return {"n": 0, "f": 0, "p": 0, "r": 0, "c": []}
     kind, coords, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
-        ring_off, poly_off = offsets
-        rings = np.diff(poly_off)
-        f, p = (rings > 0).astype(np.int64), rings[rings > 0]
+        (ring_off, poly_off), geom_off = offsets, np.arange(n + 1)
     else:
         ring_off, poly_off, geom_off = offsets
-        f, p = np.diff(geom_off), np.diff(poly_off)
+    rings = np.diff(poly_off)  # per polygon; 0: an empty polygon, left out
+    feature = np.repeat(np.arange(n), np.diff(geom_off))
+    f, p = np.bincount(feature[rings > 0], minlength=n), rings[rings > 0]
     keep = np.ones(len(coords), dtype=bool)
     keep[ring_off[1:][np.diff(ring_off) > 0] - 1] = False  # each ring's closing point
     q = np.rint(coords[keep, :2] * 1e6).astype(np.int64)
