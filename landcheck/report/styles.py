@@ -80,6 +80,7 @@ __all__ = [
     "CATEGORIES",
     "CODE_COLUMNS",
     "FALLBACK",
+    "FILL_ALPHA",
     "Category",
     "LayerStyle",
     "add_result_styles",
@@ -105,6 +106,11 @@ class Category:
     def label(self) -> str:
         """The legend label: Chinese name, then the English code."""
         return f"{self.name_zh} {self.code}"
+
+    @property
+    def outline_rgb(self) -> tuple[int, ...]:
+        """The outline colour: the fill colour at 60 % brightness."""
+        return _darker(self.rgb)
 
 
 #: The categories of each column a layer is coloured by, in legend order; a layer is
@@ -140,7 +146,8 @@ POLYGON_TYPES = frozenset({"POLYGON", "MULTIPOLYGON", "CURVEPOLYGON", "MULTISURF
                            "SURFACE", "GEOMETRY"})
 
 QGIS_VERSION = "3.22.0"  # the QML layout written (Option maps and prop elements)
-_FILL_ALPHA = 170  # of 255: the imagery under a patch stays visible
+#: Fill opacity of every category, of 255: the imagery under a patch stays visible.
+FILL_ALPHA = 170
 _OUTLINE_MM = "0.4"
 _QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
@@ -200,7 +207,7 @@ def category_qml(column: str, categories: Iterable[Category], *,
 
 def _fill_symbol(name: str, rgb: tuple[int, int, int]) -> ET.Element:
     props = {
-        "color": ",".join(map(str, (*rgb, _FILL_ALPHA))),
+        "color": ",".join(map(str, (*rgb, FILL_ALPHA))),
         "joinstyle": "bevel",
         "offset": "0,0",
         "offset_unit": "MM",
@@ -254,7 +261,7 @@ def category_sld(layer: str, column: str, categories: Iterable[Category], *,
             ET.SubElement(equal, "ogc:Literal").text = cat.value
         symbolizer = ET.SubElement(rule, "se:PolygonSymbolizer")
         fill = ET.SubElement(symbolizer, "se:Fill")
-        _svg(fill, fill=_hex(cat.rgb), **{"fill-opacity": f"{_FILL_ALPHA / 255:.2f}"})
+        _svg(fill, fill=_hex(cat.rgb), **{"fill-opacity": f"{FILL_ALPHA / 255:.2f}"})
         stroke = ET.SubElement(symbolizer, "se:Stroke")
         _svg(stroke, stroke=_hex(_darker(cat.rgb)), **{"stroke-width": "1.5",
                                                         "stroke-linejoin": "bevel"})
