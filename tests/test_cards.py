@@ -173,3 +173,57 @@ def test_cli_cards_writes_and_reports_progress(tmp_path):
     assert "cards: 1/1 P1" in result.output
     again = CliRunner().invoke(cli, ["report", "cards", str(gpkg), "-o", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
+
+
+# --- summaries with charts ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def summary(demo_gpkg, tmp_path_factory):
+    from landcheck.report.charts import write_summary
+
+    out = tmp_path_factory.mktemp("summary")
+    return write_summary(demo_gpkg, out / "summary.xlsx", png_dir=out / "charts"), out
+
+
+@needs_font
+def test_summary_counts_equal_the_verdicts(demo_gpkg):
+    from landcheck.report.charts import summary_tables
+
+    v = pd.DataFrame(read_result(demo_gpkg)["verdicts"].drop(columns="geometry"))
+    tables = summary_tables(v)
+    assert set(tables) == {"by_township", "by_category", "by_rule", "by_level"}
+    count = "图斑数 (patches)"
+    cls = v["official_class"] + " " + v["official_class_code"]
+    got = tables["by_category"].set_index("核实认定意见 (official class)")[count]
+    assert got.sort_index().to_dict() == cls.value_counts().sort_index().to_dict()
+    town = (v["township"] + " " + v["township_name"]).value_counts()
+    got = tables["by_township"].set_index("乡镇 (township)")[count]
+    assert got.sort_index().to_dict() == town.sort_index().to_dict()
+    rules = v["rules"].str.split(";").explode().value_counts()
+    got = tables["by_rule"].set_index("规则 (rule)")[count]
+    assert got.sort_index().to_dict() == rules.sort_index().to_dict()
+    assert tables["by_level"][count].sum() == len(v)
+
+
+@needs_font
+def test_summary_charts_are_pngs_with_a_drawing(summary):
+    from matplotlib.image import imread
+
+    _, out = summary
+    for stem in ("by_township", "by_category", "by_rule", "by_level"):
+        img = imread(out / "charts" / f"{stem}.png")[..., :3]
+        assert len(np.unique((img * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 10
+
+
+@needs_font
+def test_summary_workbook_opens_and_holds_the_charts(summary):
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    path, _ = summary
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[0] == "按乡镇 By township"
+    assert all(len(ws._images) == 1 for ws in book)
+    assert "xl/media/image1.png" in zipfile.ZipFile(path).namelist()
+    first = book.worksheets[1]
+    assert first["A5"].value == "核实认定意见 (official class)"

@@ -17,7 +17,7 @@ def report_group():
 def _add_commands() -> None:
     import importlib
 
-    for name in ("report_map", "report_cards"):
+    for name in ("report_map", "report_cards", "report_summary"):
         try:
             module = importlib.import_module(f"landcheck.cli.{name}")
         except ModuleNotFoundError as exc:
