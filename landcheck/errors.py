@@ -33,6 +33,7 @@ __all__ = [
     "LandcheckWarning",
     "LayerReadError",
     "LedgerError",
+    "MissingDependencyError",
     "MissingLayerWarning",
     "OutputExistsError",
     "RuleError",
@@ -88,6 +89,11 @@ class ConfigError(InputError):
         lines = "\n".join(f"  - {p}" for p in self.problems)
         n = len(self.problems)
         super().__init__(f"{self.source}: {n} problem{'s' if n != 1 else ''}:\n{lines}")
+
+
+class MissingDependencyError(LandcheckError, ImportError):
+    """An optional package or a system font an output needs is not installed; the message
+    says what to install."""
 
 
 class OutputExistsError(LandcheckError, FileExistsError):

@@ -1,6 +1,7 @@
 """``landcheck report``: outputs made from a screened GeoPackage (map, cards, summaries).
 
-Each subcommand lives in its own module and is added here.
+Each subcommand lives in its own module (``report_map``, ``report_cards``, ``report_summary``)
+and is added here.
 """
 
 from __future__ import annotations
@@ -14,18 +15,8 @@ def report_group():
     verification card per patch, summaries with charts."""
 
 
-def _add_commands() -> None:
-    import importlib
+from landcheck.cli import report_cards, report_map, report_summary  # noqa: E402
 
-    for name in ("report_map", "report_cards"):
-        try:
-            module = importlib.import_module(f"landcheck.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"landcheck.cli.{name}":
-                raise
-            continue
-        for command in module.COMMANDS:
-            report_group.add_command(command)
-
-
-_add_commands()
+for _module in (report_map, report_cards, report_summary):
+    for _command in _module.COMMANDS:
+        report_group.add_command(_command)

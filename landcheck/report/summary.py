@@ -1,5 +1,6 @@
-"""Summary tables of a round: by official category, issuing level and township × category,
-in counts and 亩 (the ledger's ``统计 Statistics`` sheet)."""
+"""Summary tables of a round: by official category, issuing level, township, fired rule and
+township × category, in counts and 亩 (the ledger's ``统计 Statistics`` sheet and
+``landcheck report summary``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pandas as pd
 
 from landcheck.area import m2_to_mu
 
-__all__ = ["by_category", "by_level", "statistics_sheet", "township_by_category"]
+__all__ = ["by_category", "by_level", "by_rule", "by_township", "statistics_sheet",
+           "township_by_category"]
 
 _LEVEL_ZH = {"ministry": "部级", "province": "省级", "city": "市级", "county": "县级"}
 _AREAS = (("area_m2", "图斑面积/亩 (area, mu)"), ("illegal_m2", "违法面积/亩 (illegal, mu)"),
@@ -39,6 +41,24 @@ def by_level(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Patches and 亩 per issuing level (部/省/市)."""
     level = verdicts.get("level", pd.Series(None, index=verdicts.index, dtype=object))
     return _grouped(verdicts, level.map(_LEVEL_ZH).fillna(level), "下发级别 (issuing level)")
+
+
+def by_township(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Patches and 亩 per township (code and name)."""
+    town = verdicts.get("township", pd.Series(None, index=verdicts.index, dtype=object))
+    if "township_name" in verdicts:
+        town = (town.astype("string").fillna("(未填)") + " "
+                + verdicts["township_name"].astype("string").fillna("")).str.strip()
+    return _grouped(verdicts, town, "乡镇 (township)")
+
+
+def by_rule(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Patches and 亩 per fired rule (a patch counts once for each rule that fired on it);
+    ``rules`` holds lists or ``;``-joined text (as in a GeoPackage)."""
+    rules = verdicts["rules"].map(
+        lambda v: [r for r in v.split(";") if r] if isinstance(v, str) else v)
+    exploded = verdicts.assign(_rule=rules).explode("_rule")
+    return _grouped(exploded, exploded["_rule"], "规则 (rule)")
 
 
 def township_by_category(verdicts: pd.DataFrame) -> pd.DataFrame:
