@@ -276,10 +276,9 @@ class ScreenResult:
         Both are staged, then published together (:func:`landcheck.io.write.output_set`):
         a failure in either leaves both targets as they were, and both carry the run id of
         ``provenance["run_id"]``. Returns the two paths (``None`` without ``xlsx``)."""
-        from landcheck.io.write import output_set, refuse_inputs_as_outputs
+        from landcheck.io.write import output_set
 
-        refuse_inputs_as_outputs({"gpkg": gpkg, "xlsx": xlsx}, {})
-        self._refuse_inputs({"gpkg": gpkg, "xlsx": xlsx})
+        self._refuse_inputs({"gpkg": gpkg, "xlsx": xlsx})  # also the two being one file
         with output_set():
             out = self.to_gpkg(gpkg, overwrite=overwrite)
             book = self.to_xlsx(xlsx, overwrite=overwrite) if xlsx is not None else None

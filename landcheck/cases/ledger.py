@@ -324,7 +324,8 @@ class Ledger:
              _text(r.get("child_id")),
              _text(r.get("part")), _text(r.get("verdict")), _text(r.get("official_class")),
              _text(r.get("official_subclass")), _num(r.get("area_m2")), t)
-            for (_, r), t, n in zip(keep.iterrows(), texts, part_no, strict=True)
+            for r, t, n in zip(keep.drop(columns=keep.geometry.name).to_dict("records"), texts,
+                               part_no, strict=True)
         ]
         self.store.run_many(Q["insert_child"], rows)
         return len(rows)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import click
 
+from landcheck.cli import report_cards, report_map, report_summary
+
 
 @click.group("report")
 def report_group():
     """Reports from a GeoPackage written by `landcheck screen`: an offline map, a
     verification card per patch, summaries with charts."""
 
-
-from landcheck.cli import report_cards, report_map, report_summary  # noqa: E402
 
 for _module in (report_map, report_cards, report_summary):
     for _command in _module.COMMANDS:

@@ -794,8 +794,7 @@ def _publish_all(pending: list[_Pending]) -> None:
 def _needs_backup(p: _Pending) -> bool:
     """Single files replaced in place need a copy to take back; shapefiles and folders are
     moved aside by :func:`_swap_in` itself."""
-    return (p.driver != "ESRI Shapefile" and p.target.is_file()
-            and not (p.driver == "OpenFileGDB"))
+    return p.driver != "ESRI Shapefile" and p.target.is_file()
 
 
 def _hard_copy(src: Path, dest: Path) -> None:
